@@ -1,0 +1,132 @@
+//! Small presentational pieces shared by the pages.
+
+use crate::auth::Auth;
+use crate::model::AppError;
+use leptos::prelude::*;
+
+/// The top bar: brand, and either the account menu or log in / sign up links.
+#[component]
+pub fn NavBar() -> impl IntoView {
+    let auth = Auth::get();
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <nav class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3 sm:px-6" aria-label="Main">
+                <a href="/" class="text-lg font-bold tracking-tight text-indigo-700">"AutoMCP"</a>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match auth.user.await {
+                            Ok(Some(user)) => {
+                                let is_admin = user.is_admin;
+                                view! {
+                                    <div class="flex items-center gap-3 text-sm">
+                                        <a href="/dashboard" class="font-medium hover:underline">"Dashboard"</a>
+                                        {is_admin.then(|| view! {
+                                            <a href="/admin/users" class="font-medium hover:underline">"Users"</a>
+                                        })}
+                                        <span id="nav-email" class="hidden text-slate-500 sm:inline">{user.email}</span>
+                                        <ActionForm action=auth.log_out>
+                                            <button type="submit" id="logout" class=BUTTON_SECONDARY>"Log out"</button>
+                                        </ActionForm>
+                                    </div>
+                                }
+                                .into_any()
+                            }
+                            _ => view! {
+                                <div class="flex items-center gap-3 text-sm">
+                                    <a href="/login" class="font-medium hover:underline">"Log in"</a>
+                                    <a href="/signup" class=BUTTON_PRIMARY>"Sign up"</a>
+                                </div>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
+        </header>
+    }
+}
+
+pub const BUTTON_PRIMARY: &str = "inline-flex items-center justify-center rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50";
+pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:cursor-not-allowed disabled:opacity-50";
+pub const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
+
+/// A labelled input.
+#[component]
+pub fn Field(
+    /// The form field name, also the element id.
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=name class="block text-sm font-medium text-slate-700">{label}</label>
+            <input id=name name=name type=kind autocomplete=autocomplete required class=INPUT/>
+            {hint.map(|hint| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
+        </div>
+    }
+}
+
+/// An error shown where the user is looking: red, announced to screen readers.
+#[component]
+pub fn ErrorBanner(error: AppError, #[prop(default = "form-error")] id: &'static str) -> impl IntoView {
+    view! {
+        <div id=id role="alert" class="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+            {error.to_string()}
+        </div>
+    }
+}
+
+/// The error of an action's last result, if it failed.
+#[component]
+pub fn ActionError<T: Clone + Send + Sync + 'static>(
+    #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
+) -> impl IntoView {
+    move || match value.get() {
+        Some(Err(error)) => Some(view! { <ErrorBanner error/> }),
+        _ => None,
+    }
+}
+
+/// A centered card with a heading, used by the small forms.
+#[component]
+pub fn Card(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="mx-auto max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8">
+            <h1 class="mb-6 text-2xl font-bold tracking-tight">{title}</h1>
+            {children()}
+        </section>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    fn render<V: IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> String {
+        let owner = Owner::new();
+        owner.with(|| view().to_html())
+    }
+
+    #[test]
+    fn field_renders_a_labelled_required_input() {
+        let html = render(|| view! { <Field name="email" label="Email" kind="email" hint="We never share it."/> });
+        assert!(html.contains(r#"<label for="email""#), "{html}");
+        assert!(html.contains(r#"id="email""#) && html.contains(r#"name="email""#) && html.contains(r#"type="email""#));
+        assert!(html.contains("required") && html.contains("We never share it."), "{html}");
+    }
+
+    #[test]
+    fn error_banner_shows_the_message_as_an_alert() {
+        let html = render(|| view! { <ErrorBanner error=AppError::unauthenticated("wrong email or password")/> });
+        assert!(html.contains(r#"role="alert""#) && html.contains("wrong email or password"), "{html}");
+    }
+
+    #[test]
+    fn card_has_a_heading() {
+        let html = render(|| view! { <Card title="Log in"><p>"body"</p></Card> });
+        assert!(html.contains("<h1") && html.contains("Log in") && html.contains("body"), "{html}");
+    }
+}

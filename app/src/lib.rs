@@ -1,0 +1,87 @@
+//! AutoMCP's web application.
+//!
+//! - [`model`]: wasm-safe types shared with the server (and its API).
+//! - [`api`]: server functions, thin shells over [`ssr::Backend`].
+//! - [`auth`]: the signed-in state the pages share.
+//! - [`components`] and [`pages`]: the UI.
+//! - `ssr` (server builds only): the port the server implements.
+//!
+//! Built twice: with `ssr` into the server binary, with `hydrate` into the
+//! wasm bundle that makes the server-rendered pages interactive.
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod auth;
+pub mod components;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: navigation bar and the page for the current path.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    auth::Auth::provide();
+
+    // Effects only run in the browser, so this flips once hydration is done.
+    // End-to-end tests wait for it before they click anything.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Title text="AutoMCP"/>
+        <Router>
+            <div class="flex min-h-screen flex-col" data-hydrated=move || hydrated.get().to_string()>
+                <components::NavBar/>
+                <main class="mx-auto w-full max-w-5xl flex-1 px-4 py-8 sm:px-6">
+                    <Routes fallback=pages::NotFound>
+                        <Route path=path!("/") view=pages::Home/>
+                        <Route path=path!("/login") view=pages::LogIn/>
+                        <Route path=path!("/signup") view=pages::SignUp/>
+                        <Route path=path!("/dashboard") view=pages::Dashboard/>
+                        <Route path=path!("/admin/users") view=pages::AdminUsers/>
+                    </Routes>
+                </main>
+                <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-500">
+                    "AutoMCP: turn an HTTP API into a live MCP server."
+                </footer>
+            </div>
+        </Router>
+    }
+}
+
+/// Entry point of the wasm bundle: attaches the app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

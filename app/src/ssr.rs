@@ -1,0 +1,86 @@
+//! The seam between the UI and the server (compiled only with `ssr`).
+//!
+//! Server functions live in `app` so the browser can call them, but the work
+//! they do lives in `server`. `app` cannot depend on `server` (that would be a
+//! cycle), so `app` declares the [`Backend`] port here and `server`
+//! implements it and provides it as Leptos context for every page render and
+//! server-function call. A server function is then three lines: find the
+//! backend, call it, report.
+
+use crate::model::{AppError, Tier, UserView};
+use http::HeaderMap;
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// A signed-in session that was just created.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub user: UserView,
+    /// The complete `Set-Cookie` header value that stores the session.
+    pub set_cookie: String,
+}
+
+/// The operations the UI needs, implemented by the server with the same
+/// service code that the `/api/v1` endpoints call.
+///
+/// `headers` are the request's headers: the implementation finds the caller
+/// (session cookie or bearer token) from them, so no server function can
+/// forget to check who is asking.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The signed-in user, or `None` when the request carries no valid session.
+    async fn current_user(&self, headers: &HeaderMap) -> Result<Option<UserView>, AppError>;
+    async fn sign_up(&self, email: String, password: String) -> Result<NewSession, AppError>;
+    async fn log_in(&self, email: String, password: String) -> Result<NewSession, AppError>;
+    /// Ends the caller's session; returns the `Set-Cookie` value that clears it.
+    async fn log_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
+    /// Every account (admins only).
+    async fn list_users(&self, headers: &HeaderMap) -> Result<Vec<UserView>, AppError>;
+    /// Changes an account's tier (admins only).
+    async fn set_tier(&self, headers: &HeaderMap, user_id: String, tier: Tier) -> Result<UserView, AppError>;
+}
+
+/// How the backend is stored in context.
+pub type SharedBackend = Arc<dyn Backend>;
+
+/// The backend provided by the server for this request.
+pub fn backend() -> Result<SharedBackend, AppError> {
+    use_context::<SharedBackend>().ok_or_else(|| {
+        leptos::logging::error!("no Backend in context: the router must provide one");
+        AppError::internal("the server is misconfigured; please try again later")
+    })
+}
+
+/// The headers of the request being served.
+pub fn headers() -> HeaderMap {
+    use_context::<http::request::Parts>().map(|parts| parts.headers).unwrap_or_default()
+}
+
+/// Sets the HTTP status of the response to match `error`, and passes it on.
+/// Use as `.map_err(ssr::reply)`.
+pub fn reply(error: AppError) -> AppError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
+    }
+    error
+}
+
+/// Adds a `Set-Cookie` header to the response.
+pub fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value))
+    {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// Sets the status of the page being rendered (e.g. 404 for an unknown path).
+pub fn set_page_status(status: u16) {
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
+    {
+        response.set_status(status);
+    }
+}

@@ -1,0 +1,43 @@
+//! The server's side of [`app::ssr::Backend`]: what server functions call.
+//! Each method is the same service code the `/api/v1` handlers use.
+
+use crate::auth::{clear_cookie, cookie_name, read_cookie, session_cookie};
+use crate::services::Services;
+use app::model::{AppError, Tier, UserView};
+use app::ssr::{Backend, NewSession};
+use http::HeaderMap;
+
+#[async_trait::async_trait]
+impl Backend for Services {
+    async fn current_user(&self, headers: &HeaderMap) -> Result<Option<UserView>, AppError> {
+        self.caller(headers).await
+    }
+
+    async fn sign_up(&self, email: String, password: String) -> Result<NewSession, AppError> {
+        let (user, token) = self.accounts.sign_up(&email, &password).await?;
+        Ok(NewSession { user, set_cookie: session_cookie(&token, self.config.cookie_secure()) })
+    }
+
+    async fn log_in(&self, email: String, password: String) -> Result<NewSession, AppError> {
+        let (user, token) = self.accounts.log_in(&email, &password).await?;
+        Ok(NewSession { user, set_cookie: session_cookie(&token, self.config.cookie_secure()) })
+    }
+
+    async fn log_out(&self, headers: &HeaderMap) -> Result<String, AppError> {
+        let secure = self.config.cookie_secure();
+        if let Some(token) = read_cookie(headers, cookie_name(secure)) {
+            self.accounts.end_session(&token).await?;
+        }
+        Ok(clear_cookie(secure))
+    }
+
+    async fn list_users(&self, headers: &HeaderMap) -> Result<Vec<UserView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.accounts.list_users_as(&caller).await
+    }
+
+    async fn set_tier(&self, headers: &HeaderMap, user_id: String, tier: Tier) -> Result<UserView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.accounts.set_tier_as(&caller, &user_id, tier).await
+    }
+}

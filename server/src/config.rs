@@ -1,0 +1,112 @@
+//! Settings, read from the command line or the environment.
+//!
+//! Every setting has an `AUTOMCP_*` variable and a default that runs AutoMCP
+//! on one machine with nothing else installed. `.env.example` lists them all.
+
+use anyhow::{Context, bail};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Address and port the HTTP server listens on.
+    #[arg(long, env = "AUTOMCP_BIND", default_value = "127.0.0.1:3000", global = true)]
+    pub bind: SocketAddr,
+
+    /// The URL people and MCP clients use to reach this instance. Decides the
+    /// allowed Origin for forms and whether cookies are marked Secure.
+    /// Default: `http://` + the bind address.
+    #[arg(long, env = "AUTOMCP_PUBLIC_URL", global = true)]
+    pub public_url: Option<Url>,
+
+    /// Directory for the SQLite database and the generated secret key.
+    #[arg(long, env = "AUTOMCP_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL. Default: `sqlite://<data dir>/automcp.db`.
+    #[arg(long, env = "AUTOMCP_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// 64 hex characters (32 bytes) used to encrypt stored credentials. When
+    /// unset, one is generated on first run and kept in `<data dir>/secret.key`.
+    #[arg(long, env = "AUTOMCP_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+
+    /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `debug,sqlx=warn`).
+    #[arg(long, env = "AUTOMCP_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "AUTOMCP_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Where the built web assets (`pkg/`, favicon) are. Default: `site` in
+    /// the directory holding the executable (the build puts them there), else
+    /// `target/site`.
+    #[arg(long, env = "AUTOMCP_SITE_ROOT", global = true)]
+    pub site_root: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    pub fn public_url(&self) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{}/", self.bind)).expect("a socket address makes a valid URL")
+        })
+    }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url().origin().ascii_serialization()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("automcp.db").display()))
+    }
+
+    pub fn cookie_secure(&self) -> bool {
+        self.public_url().scheme() == "https"
+    }
+
+    pub fn site_root(&self) -> PathBuf {
+        if let Some(root) = &self.site_root {
+            return root.clone();
+        }
+        let beside_exe = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join("site")));
+        match beside_exe {
+            Some(dir) if dir.join("pkg").is_dir() => dir,
+            _ => PathBuf::from("target/site"),
+        }
+    }
+
+    /// Records the address actually bound (port 0 picks a free port), so
+    /// that the default public URL names it.
+    pub fn bound_to(&mut self, addr: SocketAddr) {
+        self.bind = addr;
+    }
+
+    /// Checks what clap cannot: values that parse but make no sense.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let url = self.public_url();
+        if !matches!(url.scheme(), "http" | "https") {
+            bail!("AUTOMCP_PUBLIC_URL must be an http:// or https:// URL, got `{url}`");
+        }
+        if url.host_str().is_none() {
+            bail!("AUTOMCP_PUBLIC_URL must name a host, got `{url}`");
+        }
+        if let Some(key) = &self.secret_key {
+            crate::secret::InstanceKey::from_hex(key).context("AUTOMCP_SECRET_KEY is not usable")?;
+        }
+        Ok(())
+    }
+}

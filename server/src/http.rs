@@ -1,0 +1,111 @@
+//! The HTTP surface: one router for pages, server functions, `/api/v1` and
+//! `/healthz`, behind the layers every request passes (request id, logging,
+//! size cap, cross-site check, security headers, compression).
+
+pub mod api;
+pub mod middleware;
+
+use crate::services::Services;
+use app::ssr::SharedBackend;
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Largest request body accepted by pages, server functions and the API.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+pub fn leptos_options(services: &Services) -> LeptosOptions {
+    let config = &services.config;
+    LeptosOptions::builder()
+        .output_name("automcp")
+        .site_root(config.site_root().to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .env(if cfg!(debug_assertions) { leptos::config::Env::DEV } else { leptos::config::Env::PROD })
+        .build()
+}
+
+/// Builds the whole application router.
+pub fn router(services: Services) -> Router {
+    let state = AppState { leptos_options: leptos_options(&services), services: services.clone() };
+    let backend: SharedBackend = Arc::new(services.clone());
+    let context = move || provide_context(backend.clone());
+
+    let routes = generate_route_list(app::App);
+    let leptos_options = state.leptos_options.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell));
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(DefaultOnFailure::new().level(Level::ERROR));
+
+    Router::new()
+        .route("/healthz", get(health))
+        .nest("/api/v1", api::router())
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::cross_site_guard))
+        .layer(axum::middleware::from_fn(middleware::limit_body))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-content-type-options"),
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-frame-options"),
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("referrer-policy"),
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(CompressionLayer::new()),
+        )
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+async fn health(axum::extract::State(services): axum::extract::State<Services>) -> impl IntoResponse {
+    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("select 1").execute(&services.db)).await;
+    match ping {
+        Ok(Ok(_)) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok", "database": "ok" }))),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "health check: database error");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "degraded", "database": "error" })))
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "degraded", "database": "timeout" })),
+        ),
+    }
+}

@@ -1,0 +1,16 @@
+//! The `automcp` server: configuration, storage, accounts and the HTTP
+//! surface. `main.rs` only parses the command line and calls in here, so the
+//! tests drive exactly what the binary runs.
+
+pub mod accounts;
+pub mod auth;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod secret;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

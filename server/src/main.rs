@@ -1,0 +1,42 @@
+use clap::Parser;
+use server::cli::{Cli, Command};
+use server::services::Services;
+use server::startup::{Server, shutdown_signal};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    server::telemetry::init(&cli.config.log, cli.config.log_format);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    cli.config.validate()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let (server, services) = Server::bind(cli.config).await?;
+            tracing::info!(
+                addr = %server.local_addr(),
+                public_url = %services.config.public_url(),
+                site_root = %services.config.site_root().display(),
+                "AutoMCP is listening"
+            );
+            server.run_until(shutdown_signal()).await?;
+            services.db.close().await;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        command => {
+            let services = Services::open(cli.config).await?;
+            let output = server::cli::run_command(&services, command, &mut std::io::stdin()).await?;
+            println!("{output}");
+            Ok(())
+        }
+    }
+}
