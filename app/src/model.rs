@@ -95,27 +95,41 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid { field: field.into(), message: message.into() }
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Conflict { field: field.into(), message: message.into() }
+        AppError::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        AppError::Unauthenticated { message: message.into() }
+        AppError::Unauthenticated {
+            message: message.into(),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        AppError::Forbidden { message: message.into() }
+        AppError::Forbidden {
+            message: message.into(),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        AppError::NotFound { message: message.into() }
+        AppError::NotFound {
+            message: message.into(),
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        AppError::Internal { message: message.into() }
+        AppError::Internal {
+            message: message.into(),
+        }
     }
 
     /// The HTTP status this error is answered with.
@@ -147,12 +161,16 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Request(e) => AppError::Network {
-                message: format!("could not reach the server ({e}); check your connection and try again"),
+                message: format!(
+                    "could not reach the server ({e}); check your connection and try again"
+                ),
             },
             E::Args(e) => AppError::invalid("", format!("the request was not understood: {e}")),
             E::MissingArg(arg) => AppError::invalid(arg.clone(), format!("`{arg}` is required")),
             other => AppError::Network {
-                message: format!("the server's answer could not be read ({other}); reload the page and try again"),
+                message: format!(
+                    "the server's answer could not be read ({other}); reload the page and try again"
+                ),
             },
         }
     }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::io::Read;
 
 #[derive(Debug, Parser)]
-#[command(name = "automcp", version, about = "Turn HTTP APIs into hosted MCP servers")]
+#[command(
+    name = "automcp",
+    version,
+    about = "Turn HTTP APIs into hosted MCP servers"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -66,7 +70,8 @@ pub enum TokenCommand {
 }
 
 fn parse_tier(text: &str) -> Result<Tier, String> {
-    text.parse().map_err(|e: app::model::AppError| e.to_string())
+    text.parse()
+        .map_err(|e: app::model::AppError| e.to_string())
 }
 
 /// Runs an operator command; returns what to print on stdout.
@@ -78,11 +83,20 @@ pub async fn run_command(
     let accounts = &services.accounts;
     match command {
         Command::Serve => bail!("`serve` is not an operator command"),
-        Command::User(UserCommand::Create { email, password_stdin: _, admin, tier }) => {
+        Command::User(UserCommand::Create {
+            email,
+            password_stdin: _,
+            admin,
+            tier,
+        }) => {
             let mut password = String::new();
-            stdin.read_to_string(&mut password).context("could not read the password from standard input")?;
+            stdin
+                .read_to_string(&mut password)
+                .context("could not read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            let user = accounts.create_user(&email, password, NewUser { admin, tier }).await?;
+            let user = accounts
+                .create_user(&email, password, NewUser { admin, tier })
+                .await?;
             Ok(format!(
                 "created {} (id {}, tier {}{})",
                 user.email,
@@ -92,12 +106,18 @@ pub async fn run_command(
             ))
         }
         Command::User(UserCommand::SetTier { email, tier }) => {
-            let user = accounts.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
+            let user = accounts
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no account with email {email}"))?;
             let user = accounts.set_tier(&user.id, tier).await?;
             Ok(format!("{} is now on the {} tier", user.email, user.tier))
         }
         Command::Token(TokenCommand::Create { email, name }) => {
-            let user = accounts.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
+            let user = accounts
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no account with email {email}"))?;
             let token = accounts.create_token(&user.id, &name).await?;
             Ok(token)
         }

@@ -11,7 +11,12 @@ use url::Url;
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// Address and port the HTTP server listens on.
-    #[arg(long, env = "AUTOMCP_BIND", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "AUTOMCP_BIND",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub bind: SocketAddr,
 
     /// The URL people and MCP clients use to reach this instance. Decides the
@@ -30,7 +35,12 @@ pub struct Config {
 
     /// 64 hex characters (32 bytes) used to encrypt stored credentials. When
     /// unset, one is generated on first run and kept in `<data dir>/secret.key`.
-    #[arg(long, env = "AUTOMCP_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "AUTOMCP_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub secret_key: Option<String>,
 
     /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `debug,sqlx=warn`).
@@ -38,7 +48,12 @@ pub struct Config {
     pub log: String,
 
     /// Log format: `text` for people, `json` for log collectors.
-    #[arg(long, env = "AUTOMCP_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "AUTOMCP_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Where the built web assets (`pkg/`, favicon) are. Default: `site` in
@@ -57,7 +72,8 @@ pub enum LogFormat {
 impl Config {
     pub fn public_url(&self) -> Url {
         self.public_url.clone().unwrap_or_else(|| {
-            Url::parse(&format!("http://{}/", self.bind)).expect("a socket address makes a valid URL")
+            Url::parse(&format!("http://{}/", self.bind))
+                .expect("a socket address makes a valid URL")
         })
     }
 
@@ -105,7 +121,8 @@ impl Config {
             bail!("AUTOMCP_PUBLIC_URL must name a host, got `{url}`");
         }
         if let Some(key) = &self.secret_key {
-            crate::secret::InstanceKey::from_hex(key).context("AUTOMCP_SECRET_KEY is not usable")?;
+            crate::secret::InstanceKey::from_hex(key)
+                .context("AUTOMCP_SECRET_KEY is not usable")?;
         }
         Ok(())
     }

@@ -22,11 +22,12 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    if let Some(dir) = options.get_filename().parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("could not create the database directory {}", dir.display()))?;
-        }
+    if let Some(dir) = options.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!("could not create the database directory {}", dir.display())
+        })?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -34,7 +35,10 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .connect_with(options)
         .await
         .with_context(|| format!("could not open the database at `{url}`"))?;
-    MIGRATOR.run(&pool).await.context("could not apply database migrations")?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("could not apply database migrations")?;
     Ok(pool)
 }
 

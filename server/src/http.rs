@@ -17,6 +17,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -40,21 +41,33 @@ pub fn leptos_options(services: &Services) -> LeptosOptions {
         .site_root(config.site_root().to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
-        .env(if cfg!(debug_assertions) { leptos::config::Env::DEV } else { leptos::config::Env::PROD })
+        .env(if cfg!(debug_assertions) {
+            leptos::config::Env::DEV
+        } else {
+            leptos::config::Env::PROD
+        })
         .build()
 }
 
 /// Builds the whole application router.
 pub fn router(services: Services) -> Router {
-    let state = AppState { leptos_options: leptos_options(&services), services: services.clone() };
+    let state = AppState {
+        leptos_options: leptos_options(&services),
+        services: services.clone(),
+    };
     let backend: SharedBackend = Arc::new(services.clone());
     let context = move || provide_context(backend.clone());
 
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell));
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell));
 
     let request_id = HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http()
@@ -70,8 +83,13 @@ pub fn router(services: Services) -> Router {
         .route("/healthz", get(health))
         .nest("/api/v1", api::router())
         .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::cross_site_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.services.clone(),
+            middleware::cross_site_guard,
+        ))
+        .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::limit_body))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -95,13 +113,25 @@ pub fn router(services: Services) -> Router {
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn health(axum::extract::State(services): axum::extract::State<Services>) -> impl IntoResponse {
-    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("select 1").execute(&services.db)).await;
+async fn health(
+    axum::extract::State(services): axum::extract::State<Services>,
+) -> impl IntoResponse {
+    let ping = tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query("select 1").execute(&services.db),
+    )
+    .await;
     match ping {
-        Ok(Ok(_)) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok", "database": "ok" }))),
+        Ok(Ok(_)) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok", "database": "ok" })),
+        ),
         Ok(Err(error)) => {
             tracing::error!(%error, "health check: database error");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "degraded", "database": "error" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "degraded", "database": "error" })),
+            )
         }
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

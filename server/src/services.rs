@@ -19,10 +19,18 @@ impl Services {
     /// Opens the database (applying migrations) and loads the instance key.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            anyhow::anyhow!("could not create the data directory {}: {e}", config.data_dir.display())
+            anyhow::anyhow!(
+                "could not create the data directory {}: {e}",
+                config.data_dir.display()
+            )
         })?;
         let key = InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
         let db = crate::db::connect(&config.database_url()).await?;
-        Ok(Services { accounts: Accounts::new(db.clone()), config: Arc::new(config), db, key: Arc::new(key) })
+        Ok(Services {
+            accounts: Accounts::new(db.clone()),
+            config: Arc::new(config),
+            db,
+            key: Arc::new(key),
+        })
     }
 }

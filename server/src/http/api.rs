@@ -41,7 +41,10 @@ pub struct SetTier {
         (status = 401, description = "No valid token or session", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = [])))]
-async fn me(State(services): State<Services>, headers: HeaderMap) -> Result<Json<UserView>, ApiError> {
+async fn me(
+    State(services): State<Services>,
+    headers: HeaderMap,
+) -> Result<Json<UserView>, ApiError> {
     Ok(Json(services.require_user(&headers).await?))
 }
 
@@ -53,7 +56,10 @@ async fn me(State(services): State<Services>, headers: HeaderMap) -> Result<Json
         (status = 403, description = "The caller is not an admin", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = [])))]
-async fn list_users(State(services): State<Services>, headers: HeaderMap) -> Result<Json<Vec<UserView>>, ApiError> {
+async fn list_users(
+    State(services): State<Services>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<UserView>>, ApiError> {
     let caller = services.require_user(&headers).await?;
     Ok(Json(services.accounts.list_users_as(&caller).await?))
 }
@@ -76,14 +82,25 @@ async fn set_tier(
     ApiJson(body): ApiJson<SetTier>,
 ) -> Result<Json<UserView>, ApiError> {
     let caller = services.require_user(&headers).await?;
-    Ok(Json(services.accounts.set_tier_as(&caller, &id, body.tier).await?))
+    Ok(Json(
+        services
+            .accounts
+            .set_tier_as(&caller, &id, body.tier)
+            .await?,
+    ))
 }
 
-async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) -> axum::response::Response {
+async fn not_found(
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+) -> axum::response::Response {
     json_error(
         StatusCode::NOT_FOUND,
         "not_found",
-        format!("no API endpoint {method} {}; see /api/v1/openapi.json", uri.path()),
+        format!(
+            "no API endpoint {method} {}; see /api/v1/openapi.json",
+            uri.path()
+        ),
     )
 }
 
@@ -137,7 +154,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 
 fn describe(rejection: &JsonRejection) -> String {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => "send the body as JSON with `Content-Type: application/json`".into(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with `Content-Type: application/json`".into()
+        }
         other => other.body_text(),
     }
 }

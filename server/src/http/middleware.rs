@@ -17,17 +17,65 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(length) = declared {
-        if length > limit as u64 {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("request body is {length} bytes; the limit is {} KiB", limit / 1024),
-            );
-        }
+    if let Some(length) = declared
+        && length > limit as u64
+    {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "request body is {length} bytes; the limit is {} KiB",
+                limit / 1024
+            ),
+        );
     }
     let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
     next.run(request).await
+}
+
+/// Gives server-function errors their proper status.
+///
+/// Our server functions set the status of the errors they return, but errors
+/// raised before our code runs (a missing or malformed argument) leave the
+/// framework's default 500. Their body is still our `AppError` as JSON, so
+/// read it and answer with the status it names: bad input is a 4xx.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/fn/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server's answer could not be read",
+        );
+    };
+    if let Ok(error) = serde_json::from_slice::<app::model::AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Answers a panicking handler with a plain JSON 500 instead of a dropped
+/// connection; the panic itself is logged, never shown.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("<non-text panic>");
+    tracing::error!(panic = detail, "handler panicked");
+    json_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "something went wrong on our side and it has been logged; please try again",
+    )
 }
 
 /// Cross-site request forgery guard for state-changing requests.
@@ -39,26 +87,48 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
 /// the `Host` it was sent to. Requests that authenticate with a bearer token
 /// carry no ambient credential and are not checked; nor are requests with
 /// neither header, which do not come from a browser.
-pub async fn cross_site_guard(State(services): State<Services>, request: Request, next: Next) -> Response {
+pub async fn cross_site_guard(
+    State(services): State<Services>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method().is_safe() || request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
-    match cross_site_verdict(request.headers(), &services.config.public_origin(), services.config.public_url().scheme()) {
+    match cross_site_verdict(
+        request.headers(),
+        &services.config.public_origin(),
+        services.config.public_url().scheme(),
+    ) {
         Ok(()) => next.run(request).await,
         Err(reason) => {
             tracing::warn!(%reason, "cross-site request refused");
-            json_error(StatusCode::FORBIDDEN, "forbidden", format!("cross-site request refused: {reason}"))
+            json_error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("cross-site request refused: {reason}"),
+            )
         }
     }
 }
 
 /// The pure part of [`cross_site_guard`].
-pub fn cross_site_verdict(headers: &HeaderMap, public_origin: &str, scheme: &str) -> Result<(), String> {
-    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("<not text>").to_owned());
+pub fn cross_site_verdict(
+    headers: &HeaderMap,
+    public_origin: &str,
+    scheme: &str,
+) -> Result<(), String> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("<not text>").to_owned())
+    };
     if let Some(site) = text("sec-fetch-site") {
         return match site.as_str() {
             "same-origin" | "none" => Ok(()),
-            other => Err(format!("the browser reports it was sent from another site (Sec-Fetch-Site: {other})")),
+            other => Err(format!(
+                "the browser reports it was sent from another site (Sec-Fetch-Site: {other})"
+            )),
         };
     }
     if let Some(origin) = text("origin") {
@@ -66,7 +136,9 @@ pub fn cross_site_verdict(headers: &HeaderMap, public_origin: &str, scheme: &str
         if origin == public_origin || Some(&origin) == host_origin.as_ref() {
             return Ok(());
         }
-        return Err(format!("Origin `{origin}` is not this site ({public_origin})"));
+        return Err(format!(
+            "Origin `{origin}` is not this site ({public_origin})"
+        ));
     }
     Ok(())
 }
@@ -89,17 +161,40 @@ mod tests {
         assert!(verdict(&[("sec-fetch-site", "same-origin")]).is_ok());
         assert!(verdict(&[("sec-fetch-site", "none")]).is_ok());
         assert!(verdict(&[("origin", "http://127.0.0.1:3000")]).is_ok());
-        assert!(verdict(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]).is_ok());
-        assert!(verdict(&[]).is_ok(), "non-browser clients send neither header");
+        assert!(
+            verdict(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ])
+            .is_ok()
+        );
+        assert!(
+            verdict(&[]).is_ok(),
+            "non-browser clients send neither header"
+        );
     }
 
     #[test]
     fn cross_site_requests_are_refused() {
-        assert!(verdict(&[("sec-fetch-site", "cross-site")]).unwrap_err().contains("cross-site"));
+        assert!(
+            verdict(&[("sec-fetch-site", "cross-site")])
+                .unwrap_err()
+                .contains("cross-site")
+        );
         assert!(verdict(&[("sec-fetch-site", "same-site")]).is_err());
-        assert!(verdict(&[("origin", "https://evil.example")]).unwrap_err().contains("evil.example"));
+        assert!(
+            verdict(&[("origin", "https://evil.example")])
+                .unwrap_err()
+                .contains("evil.example")
+        );
         assert!(verdict(&[("origin", "null")]).is_err());
         // Sec-Fetch-Site wins over a forged-looking but matching Origin.
-        assert!(verdict(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:3000")]).is_err());
+        assert!(
+            verdict(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://127.0.0.1:3000")
+            ])
+            .is_err()
+        );
     }
 }

@@ -51,7 +51,13 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        TestApp { addr, services, client, dir, shutdown: Some(tx) }
+        TestApp {
+            addr,
+            services,
+            client,
+            dir,
+            shutdown: Some(tx),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -75,16 +81,23 @@ impl TestApp {
     }
 
     pub async fn sign_up(&self, email: &str, password: &str) -> reqwest::Response {
-        self.server_fn("sign_up", &[("email", email), ("password", password)]).await
+        self.server_fn("sign_up", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.server_fn("log_in", &[("email", email), ("password", password)]).await
+        self.server_fn("log_in", &[("email", email), ("password", password)])
+            .await
     }
 
     /// A GET as a browser sends it (accepting HTML).
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).header("accept", "text/html,*/*").send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .header("accept", "text/html,*/*")
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A client with no cookies that, like a browser, accepts HTML.
@@ -110,5 +123,6 @@ impl Drop for TestApp {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     let status = response.status();
     let text = response.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))
 }
