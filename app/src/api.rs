@@ -12,10 +12,7 @@ use leptos::prelude::*;
 #[server(prefix = "/api/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     let backend = ssr::backend()?;
-    backend
-        .current_user(&ssr::headers())
-        .await
-        .map_err(ssr::reply)
+    backend.current_user(&ssr::headers()).await.map_err(ssr::reply)
 }
 
 /// Creates an account and signs it in. The first account becomes the admin.
@@ -52,18 +49,12 @@ pub async fn log_out() -> Result<(), AppError> {
 #[server(prefix = "/api/fn", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
     let backend = ssr::backend()?;
-    backend
-        .list_users(&ssr::headers())
-        .await
-        .map_err(ssr::reply)
+    backend.list_users(&ssr::headers()).await.map_err(ssr::reply)
 }
 
 /// Moves an account to another tier (admins only).
 #[server(prefix = "/api/fn", endpoint = "set_user_tier")]
 pub async fn set_user_tier(user_id: String, tier: Tier) -> Result<UserView, AppError> {
     let backend = ssr::backend()?;
-    backend
-        .set_tier(&ssr::headers(), user_id, tier)
-        .await
-        .map_err(ssr::reply)
+    backend.set_tier(&ssr::headers(), user_id, tier).await.map_err(ssr::reply)
 }

@@ -23,21 +23,10 @@ impl Auth {
         // Blocking: the server waits for it before sending headers, so a page
         // that needs a user can still answer with a redirect.
         let user = Resource::new_blocking(
-            move || {
-                (
-                    log_in.version().get(),
-                    sign_up.version().get(),
-                    log_out.version().get(),
-                )
-            },
+            move || (log_in.version().get(), sign_up.version().get(), log_out.version().get()),
             |_| current_user(),
         );
-        let auth = Auth {
-            log_in,
-            sign_up,
-            log_out,
-            user,
-        };
+        let auth = Auth { log_in, sign_up, log_out, user };
         provide_context(auth);
         auth
     }

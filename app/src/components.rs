@@ -71,10 +71,7 @@ pub fn Field(
 
 /// An error shown where the user is looking: red, announced to screen readers.
 #[component]
-pub fn ErrorBanner(
-    error: AppError,
-    #[prop(default = "form-error")] id: &'static str,
-) -> impl IntoView {
+pub fn ErrorBanner(error: AppError, #[prop(default = "form-error")] id: &'static str) -> impl IntoView {
     view! {
         <div id=id role="alert" class="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
             {error.to_string()}
@@ -115,38 +112,21 @@ mod tests {
 
     #[test]
     fn field_renders_a_labelled_required_input() {
-        let html = render(
-            || view! { <Field name="email" label="Email" kind="email" hint="We never share it."/> },
-        );
+        let html = render(|| view! { <Field name="email" label="Email" kind="email" hint="We never share it."/> });
         assert!(html.contains(r#"<label for="email""#), "{html}");
-        assert!(
-            html.contains(r#"id="email""#)
-                && html.contains(r#"name="email""#)
-                && html.contains(r#"type="email""#)
-        );
-        assert!(
-            html.contains("required") && html.contains("We never share it."),
-            "{html}"
-        );
+        assert!(html.contains(r#"id="email""#) && html.contains(r#"name="email""#) && html.contains(r#"type="email""#));
+        assert!(html.contains("required") && html.contains("We never share it."), "{html}");
     }
 
     #[test]
     fn error_banner_shows_the_message_as_an_alert() {
-        let html = render(
-            || view! { <ErrorBanner error=AppError::unauthenticated("wrong email or password")/> },
-        );
-        assert!(
-            html.contains(r#"role="alert""#) && html.contains("wrong email or password"),
-            "{html}"
-        );
+        let html = render(|| view! { <ErrorBanner error=AppError::unauthenticated("wrong email or password")/> });
+        assert!(html.contains(r#"role="alert""#) && html.contains("wrong email or password"), "{html}");
     }
 
     #[test]
     fn card_has_a_heading() {
         let html = render(|| view! { <Card title="Log in"><p>"body"</p></Card> });
-        assert!(
-            html.contains("<h1") && html.contains("Log in") && html.contains("body"),
-            "{html}"
-        );
+        assert!(html.contains("<h1") && html.contains("Log in") && html.contains("body"), "{html}");
     }
 }

@@ -1,6 +1,7 @@
 //! AutoMCP's web application.
 //!
 //! - [`model`]: wasm-safe types shared with the server (and its API).
+//! - [`spec`]: the server spec (tools as HTTP actions) and its validation.
 //! - [`api`]: server functions, thin shells over [`ssr::Backend`].
 //! - [`auth`]: the signed-in state the pages share.
 //! - [`components`] and [`pages`]: the UI.
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod components;
 pub mod model;
 pub mod pages;
+pub mod spec;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

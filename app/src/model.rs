@@ -40,10 +40,7 @@ impl std::str::FromStr for Tier {
         match s {
             "free" => Ok(Tier::Free),
             "paid" => Ok(Tier::Paid),
-            other => Err(AppError::invalid(
-                "tier",
-                format!("unknown tier `{other}`: use `free` or `paid`"),
-            )),
+            other => Err(AppError::invalid("tier", format!("unknown tier `{other}`: use `free` or `paid`"))),
         }
     }
 }
@@ -91,51 +88,47 @@ pub enum AppError {
     /// The browser could not talk to the server, or could not read its answer.
     #[error("{message}")]
     Network { message: String },
+    /// A server spec has problems, each with its field path (HTTP 422).
+    #[error("{message}")]
+    InvalidSpec { message: String, issues: Vec<crate::spec::Issue> },
 }
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        AppError::Invalid { field: field.into(), message: message.into() }
     }
 
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Conflict {
-            field: field.into(),
-            message: message.into(),
-        }
+        AppError::Conflict { field: field.into(), message: message.into() }
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        AppError::Unauthenticated {
-            message: message.into(),
-        }
+        AppError::Unauthenticated { message: message.into() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        AppError::Forbidden {
-            message: message.into(),
-        }
+        AppError::Forbidden { message: message.into() }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        AppError::NotFound {
-            message: message.into(),
-        }
+        AppError::NotFound { message: message.into() }
+    }
+
+    /// The error for a spec with `issues` (all of them, each with its path).
+    pub fn invalid_spec(issues: Vec<crate::spec::Issue>) -> Self {
+        let list: Vec<String> = issues.iter().map(ToString::to_string).collect();
+        let message = format!("the spec has {} problem(s): {}", issues.len(), list.join("; "));
+        AppError::InvalidSpec { message, issues }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        AppError::Internal {
-            message: message.into(),
-        }
+        AppError::Internal { message: message.into() }
     }
 
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::InvalidSpec { .. } => 422,
             AppError::Conflict { .. } => 409,
             AppError::Unauthenticated { .. } => 401,
             AppError::Forbidden { .. } => 403,
@@ -161,16 +154,12 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Request(e) => AppError::Network {
-                message: format!(
-                    "could not reach the server ({e}); check your connection and try again"
-                ),
+                message: format!("could not reach the server ({e}); check your connection and try again"),
             },
             E::Args(e) => AppError::invalid("", format!("the request was not understood: {e}")),
             E::MissingArg(arg) => AppError::invalid(arg.clone(), format!("`{arg}` is required")),
             other => AppError::Network {
-                message: format!(
-                    "the server's answer could not be read ({other}); reload the page and try again"
-                ),
+                message: format!("the server's answer could not be read ({other}); reload the page and try again"),
             },
         }
     }
@@ -200,4 +189,157 @@ mod tests {
         let err = "gold".parse::<Tier>().unwrap_err();
         assert!(err.to_string().contains("gold"));
     }
+}
+
+/// How MCP clients authenticate to a hosted server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// Anyone with the URL may call it.
+    Public,
+    /// Clients send `Authorization: Bearer <token>`; the token is shown once.
+    #[default]
+    Bearer,
+}
+
+impl ClientAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::Public => "public",
+            ClientAuth::Bearer => "bearer",
+        }
+    }
+}
+
+/// Whether a server is live at its endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ServerStatus {
+    /// Stored, never deployed.
+    Draft,
+    /// Mounted and answering at its endpoint.
+    Active,
+    /// Stored, not answering (404).
+    Disabled,
+}
+
+impl ServerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerStatus::Draft => "draft",
+            ServerStatus::Active => "active",
+            ServerStatus::Disabled => "disabled",
+        }
+    }
+}
+
+/// A server's call limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Limits {
+    pub calls_per_minute: u32,
+    pub burst: u32,
+    pub max_concurrency: u32,
+    /// Calls a month for the whole account; `None` means no quota.
+    pub monthly_quota: Option<u64>,
+}
+
+/// Custom limits (paid tier only); unset fields keep the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LimitsInput {
+    pub calls_per_minute: Option<u32>,
+    pub burst: Option<u32>,
+    pub max_concurrency: Option<u32>,
+}
+
+/// A hosted server as its owner sees it. Credentials appear by name only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServerView {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub status: ServerStatus,
+    pub client_auth: ClientAuth,
+    /// The MCP endpoint URL clients connect to.
+    pub endpoint: String,
+    pub tool_count: usize,
+    /// Names of the stored credentials (values are never returned).
+    pub credentials: Vec<String>,
+    /// Credentials the tools use that are not stored yet.
+    pub missing_credentials: Vec<String>,
+    pub limits: Limits,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub spec: crate::spec::ServerSpec,
+}
+
+/// `POST /api/v1/servers`: a whole server in one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateServer {
+    pub spec: crate::spec::ServerSpec,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// Upstream secrets by credential name; stored encrypted, never shown again.
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, String>,
+    /// Mount it at once (otherwise it stays a draft).
+    #[serde(default)]
+    pub deploy: bool,
+    #[serde(default)]
+    pub limits: Option<LimitsInput>,
+}
+
+/// The answer to a create: the server, and its client token (shown once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServerCreated {
+    pub server: ServerView,
+    /// Present when `client_auth` is `bearer`. Only its hash is stored.
+    pub token: Option<String>,
+}
+
+/// `PUT /api/v1/servers/{id}`: the fields to change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServer {
+    #[serde(default)]
+    pub spec: Option<crate::spec::ServerSpec>,
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+    /// Set (a string) or remove (`null`) credentials by name; others stay.
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    pub limits: Option<LimitsInput>,
+}
+
+/// A newly issued client token (shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenIssued {
+    pub token: String,
+}
+
+/// One entry of a server's call log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CallView {
+    pub id: String,
+    pub tool: String,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: i64,
+    pub duration_ms: i64,
+    /// `ok`, `upstream_error`, `timeout`, `too_large`, `unreachable`,
+    /// `forbidden`, `invalid_arguments` or `refused`.
+    pub outcome: String,
+    pub upstream_status: Option<u16>,
+    pub error: Option<String>,
 }

@@ -37,12 +37,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Every account (admins only).
     async fn list_users(&self, headers: &HeaderMap) -> Result<Vec<UserView>, AppError>;
     /// Changes an account's tier (admins only).
-    async fn set_tier(
-        &self,
-        headers: &HeaderMap,
-        user_id: String,
-        tier: Tier,
-    ) -> Result<UserView, AppError>;
+    async fn set_tier(&self, headers: &HeaderMap, user_id: String, tier: Tier) -> Result<UserView, AppError>;
 }
 
 /// How the backend is stored in context.
@@ -58,9 +53,7 @@ pub fn backend() -> Result<SharedBackend, AppError> {
 
 /// The headers of the request being served.
 pub fn headers() -> HeaderMap {
-    use_context::<http::request::Parts>()
-        .map(|parts| parts.headers)
-        .unwrap_or_default()
+    use_context::<http::request::Parts>().map(|parts| parts.headers).unwrap_or_default()
 }
 
 /// Sets the HTTP status of the response to match `error`, and passes it on.
@@ -76,20 +69,18 @@ pub fn reply(error: AppError) -> AppError {
 
 /// Adds a `Set-Cookie` header to the response.
 pub fn set_cookie(value: &str) {
-    if let (Some(response), Ok(value)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(value),
-    ) {
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(value))
+    {
         response.append_header(http::header::SET_COOKIE, value);
     }
 }
 
 /// Sets the status of the page being rendered (e.g. 404 for an unknown path).
 pub fn set_page_status(status: u16) {
-    if let (Some(response), Ok(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::StatusCode::from_u16(status),
-    ) {
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
+    {
         response.set_status(status);
     }
 }

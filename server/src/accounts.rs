@@ -24,12 +24,7 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 /// Trims and lowercases an email address and checks its shape.
 pub fn normalize_email(raw: &str) -> Result<String, AppError> {
     let email = raw.trim().to_lowercase();
-    let invalid = |why: &str| {
-        Err(AppError::invalid(
-            "email",
-            format!("`{email}` is not a valid email address: {why}"),
-        ))
-    };
+    let invalid = |why: &str| Err(AppError::invalid("email", format!("`{email}` is not a valid email address: {why}")));
     if email.is_empty() {
         return Err(AppError::invalid("email", "enter your email address"));
     }
@@ -45,11 +40,7 @@ pub fn normalize_email(raw: &str) -> Result<String, AppError> {
     if domain.contains('@') {
         return invalid("it has more than one `@`");
     }
-    if !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || domain.contains("..")
-    {
+    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
         return invalid("the part after `@` must be a domain such as example.com");
     }
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -99,16 +90,11 @@ pub fn check_password(email: &str, password: &str) -> Result<(), AppError> {
         ));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return weak(format!(
-            "password is too long: use at most {MAX_PASSWORD_CHARS} characters"
-        ));
+        return weak(format!("password is too long: use at most {MAX_PASSWORD_CHARS} characters"));
     }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS.contains(&lower.as_str()) {
-        return weak(
-            "this password is one of the most common ones and is guessed first; choose another"
-                .into(),
-        );
+        return weak("this password is one of the most common ones and is guessed first; choose another".into());
     }
     let mut distinct: Vec<char> = password.chars().collect();
     distinct.sort_unstable();
@@ -144,10 +130,7 @@ async fn hash_password(password: String) -> Result<String, AppError> {
             salt
         })
         .map_err(|e| e.to_string())?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
     })
     .await
     .or_internal("password hashing task")?
@@ -157,11 +140,7 @@ async fn hash_password(password: String) -> Result<String, AppError> {
 async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| e.to_string())?;
-        Ok::<_, String>(
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-        )
+        Ok::<_, String>(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .or_internal("password verification task")?
@@ -193,10 +172,7 @@ impl UserRow {
 /// `select <every user column> from users <rest>`, as one literal.
 macro_rules! select_users {
     ($rest:literal) => {
-        concat!(
-            "select id, email, password_hash, is_admin, tier, created_at from users ",
-            $rest
-        )
+        concat!("select id, email, password_hash, is_admin, tier, created_at from users ", $rest)
     };
 }
 
@@ -218,19 +194,11 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn new(db: Db) -> Self {
-        Accounts {
-            db,
-            dummy_hash: Default::default(),
-        }
+        Accounts { db, dummy_hash: Default::default() }
     }
 
     /// Creates an account. The very first account of an instance is the admin.
-    pub async fn create_user(
-        &self,
-        email: &str,
-        password: &str,
-        new: NewUser,
-    ) -> Result<UserView, AppError> {
+    pub async fn create_user(&self, email: &str, password: &str, new: NewUser) -> Result<UserView, AppError> {
         let email = normalize_email(email)?;
         check_password(&email, password)?;
         let hash = hash_password(password.to_owned()).await?;
@@ -258,33 +226,20 @@ impl Accounts {
             }
             Err(e) => return Err(e).or_internal("insert user"),
         }
-        let user = self
-            .user_by_id(&id)
-            .await?
-            .ok_or_else(|| AppError::internal("the new account vanished"))?;
+        let user = self.user_by_id(&id).await?.ok_or_else(|| AppError::internal("the new account vanished"))?;
         tracing::info!(user_id = %user.id, admin = user.is_admin, tier = %user.tier, "account created");
         Ok(user)
     }
 
     /// Creates an account and a session for it.
-    pub async fn sign_up(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<(UserView, String), AppError> {
-        let user = self
-            .create_user(email, password, NewUser::default())
-            .await?;
+    pub async fn sign_up(&self, email: &str, password: &str) -> Result<(UserView, String), AppError> {
+        let user = self.create_user(email, password, NewUser::default()).await?;
         let token = self.start_session(&user.id).await?;
         Ok((user, token))
     }
 
     /// Checks email and password and starts a session.
-    pub async fn log_in(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<(UserView, String), AppError> {
+    pub async fn log_in(&self, email: &str, password: &str) -> Result<(UserView, String), AppError> {
         let wrong = || AppError::unauthenticated("wrong email or password");
         let Ok(email) = normalize_email(email) else {
             return Err(wrong());
@@ -311,10 +266,7 @@ impl Accounts {
     }
 
     async fn dummy_hash(&self) -> Result<String, AppError> {
-        self.dummy_hash
-            .get_or_try_init(|| hash_password(random_secret()))
-            .await
-            .cloned()
+        self.dummy_hash.get_or_try_init(|| hash_password(random_secret())).await.cloned()
     }
 
     async fn start_session(&self, user_id: &str) -> Result<String, AppError> {
@@ -364,10 +316,7 @@ impl Accounts {
     pub async fn create_token(&self, user_id: &str, name: &str) -> Result<String, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "name",
-                "a token name must be 1 to 100 characters",
-            ));
+            return Err(AppError::invalid("name", "a token name must be 1 to 100 characters"));
         }
         let token = format!("{TOKEN_PREFIX}{}", random_secret());
         sqlx::query("insert into api_tokens (id, user_id, name, token_hash, created_at) values (?, ?, ?, ?, ?)")
@@ -386,13 +335,12 @@ impl Accounts {
     /// The owner of an API token, or `None` if it is not one of ours.
     pub async fn token_user(&self, token: &str) -> Result<Option<UserView>, AppError> {
         let hash = secret_hash(token);
-        let row: Option<UserRow> = sqlx::query_as(select_users!(
-            "where id = (select user_id from api_tokens where token_hash = ?)"
-        ))
-        .bind(&hash)
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("load token user")?;
+        let row: Option<UserRow> =
+            sqlx::query_as(select_users!("where id = (select user_id from api_tokens where token_hash = ?)"))
+                .bind(&hash)
+                .fetch_optional(&self.db)
+                .await
+                .or_internal("load token user")?;
         if row.is_some() {
             sqlx::query("update api_tokens set last_used_at = ? where token_hash = ?")
                 .bind(now())
@@ -441,23 +389,14 @@ impl Accounts {
             .await
             .or_internal("update tier")?;
         if done.rows_affected() == 0 {
-            return Err(AppError::not_found(format!(
-                "there is no account with id `{user_id}`"
-            )));
+            return Err(AppError::not_found(format!("there is no account with id `{user_id}`")));
         }
         tracing::info!(%user_id, %tier, "tier changed");
-        self.user_by_id(user_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("the account was deleted meanwhile"))
+        self.user_by_id(user_id).await?.ok_or_else(|| AppError::not_found("the account was deleted meanwhile"))
     }
 
     /// Sets a tier on behalf of `caller`, who must be an admin.
-    pub async fn set_tier_as(
-        &self,
-        caller: &UserView,
-        user_id: &str,
-        tier: Tier,
-    ) -> Result<UserView, AppError> {
+    pub async fn set_tier_as(&self, caller: &UserView, user_id: &str, tier: Tier) -> Result<UserView, AppError> {
         require_admin(caller)?;
         self.set_tier(user_id, tier).await
     }
@@ -469,11 +408,7 @@ impl Accounts {
 }
 
 pub fn require_admin(caller: &UserView) -> Result<(), AppError> {
-    if caller.is_admin {
-        Ok(())
-    } else {
-        Err(AppError::forbidden("only an admin can do this"))
-    }
+    if caller.is_admin { Ok(()) } else { Err(AppError::forbidden("only an admin can do this")) }
 }
 
 #[cfg(test)]
@@ -482,20 +417,9 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            normalize_email("  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a@b@example.com",
-            "ada @example.com",
-            "ada@.com",
-        ] {
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a@b@example.com", "ada @example.com", "ada@.com"]
+        {
             let err = normalize_email(bad).unwrap_err();
             assert_eq!(err.field(), Some("email"), "{bad}: {err}");
         }
@@ -503,16 +427,8 @@ mod tests {
 
     #[test]
     fn weak_passwords_are_refused_with_the_reason() {
-        let reason = |pw: &str| {
-            check_password("ada@example.com", pw)
-                .unwrap_err()
-                .to_string()
-        };
-        assert!(
-            reason("short").contains("at least 10"),
-            "{}",
-            reason("short")
-        );
+        let reason = |pw: &str| check_password("ada@example.com", pw).unwrap_err().to_string();
+        assert!(reason("short").contains("at least 10"), "{}", reason("short"));
         assert!(reason("Password123").contains("most common"));
         assert!(reason("aaaaaaaaaaaa").contains("4 different"));
         assert!(reason("my-ada-secret-1").contains("email"));

@@ -9,20 +9,14 @@ use http::header::{AUTHORIZATION, COOKIE};
 /// The session cookie's name. With https it takes the `__Host-` prefix, which
 /// browsers only accept with Secure, Path=/ and no Domain.
 pub fn cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-automcp_session"
-    } else {
-        "automcp_session"
-    }
+    if secure { "__Host-automcp_session" } else { "automcp_session" }
 }
 
 /// `Set-Cookie` value that stores a session token.
 pub fn session_cookie(token: &str, secure: bool) -> String {
     let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_LIFETIME_SECS}{secure}"
-    )
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_LIFETIME_SECS}{secure}")
 }
 
 /// `Set-Cookie` value that removes the session cookie.
@@ -51,8 +45,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed =
-        || AppError::unauthenticated("malformed Authorization header: expected `Bearer <token>`");
+    let malformed = || AppError::unauthenticated("malformed Authorization header: expected `Bearer <token>`");
     let value = value.to_str().map_err(|_| malformed())?;
     let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
     let token = token.trim();
@@ -70,9 +63,7 @@ impl Services {
         if let Some(token) = bearer_token(headers)? {
             return match self.accounts.token_user(&token).await? {
                 Some(user) => Ok(Some(user)),
-                None => Err(AppError::unauthenticated(
-                    "invalid API token: it is unknown or was revoked",
-                )),
+                None => Err(AppError::unauthenticated("invalid API token: it is unknown or was revoked")),
             };
         }
         match read_cookie(headers, cookie_name(self.config.cookie_secure())) {
@@ -86,13 +77,11 @@ impl Services {
         match self.caller(headers).await? {
             Some(user) => Ok(user),
             None if read_cookie(headers, cookie_name(self.config.cookie_secure())).is_some() => {
-                Err(AppError::unauthenticated(
-                    "your session has expired or is no longer valid; please log in again",
-                ))
+                Err(AppError::unauthenticated("your session has expired or is no longer valid; please log in again"))
             }
-            None => Err(AppError::unauthenticated(
-                "sign in first, or send an API token as `Authorization: Bearer <token>`",
-            )),
+            None => {
+                Err(AppError::unauthenticated("sign in first, or send an API token as `Authorization: Bearer <token>`"))
+            }
         }
     }
 }
@@ -105,10 +94,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
-            map.append(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
+            map.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
         }
         map
     }
@@ -117,11 +103,7 @@ mod tests {
     fn session_cookie_is_http_only_lax_and_secure_on_https() {
         let plain = session_cookie("abc", false);
         assert!(plain.starts_with("automcp_session=abc;"));
-        assert!(
-            plain.contains("HttpOnly")
-                && plain.contains("SameSite=Lax")
-                && !plain.contains("Secure")
-        );
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax") && !plain.contains("Secure"));
         let secure = session_cookie("abc", true);
         assert!(secure.starts_with("__Host-automcp_session=abc;") && secure.contains("; Secure"));
         assert!(clear_cookie(false).contains("Max-Age=0"));
@@ -132,37 +114,15 @@ mod tests {
         let h = headers(&[("cookie", "a=1; automcp_session=tok; b=2")]);
         assert_eq!(read_cookie(&h, "automcp_session").as_deref(), Some("tok"));
         assert_eq!(read_cookie(&h, "missing"), None);
-        assert_eq!(
-            read_cookie(
-                &headers(&[("cookie", "automcp_session=")]),
-                "automcp_session"
-            ),
-            None
-        );
+        assert_eq!(read_cookie(&headers(&[("cookie", "automcp_session=")]), "automcp_session"), None);
     }
 
     #[test]
     fn bearer_tokens_are_parsed_strictly() {
         assert_eq!(bearer_token(&headers(&[])).unwrap(), None);
-        assert_eq!(
-            bearer_token(&headers(&[("authorization", "Bearer t1")]))
-                .unwrap()
-                .as_deref(),
-            Some("t1")
-        );
-        assert_eq!(
-            bearer_token(&headers(&[("authorization", "bearer t1")]))
-                .unwrap()
-                .as_deref(),
-            Some("t1")
-        );
-        for bad in [
-            "Bearer",
-            "Bearer ",
-            "Basic dXNlcjpwYXNz",
-            "t1",
-            "Bearer a b",
-        ] {
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer t1")])).unwrap().as_deref(), Some("t1"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "bearer t1")])).unwrap().as_deref(), Some("t1"));
+        for bad in ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "t1", "Bearer a b"] {
             let err = bearer_token(&headers(&[("authorization", bad)])).unwrap_err();
             assert!(err.to_string().contains("malformed"), "{bad}");
         }

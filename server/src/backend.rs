@@ -15,18 +15,12 @@ impl Backend for Services {
 
     async fn sign_up(&self, email: String, password: String) -> Result<NewSession, AppError> {
         let (user, token) = self.accounts.sign_up(&email, &password).await?;
-        Ok(NewSession {
-            user,
-            set_cookie: session_cookie(&token, self.config.cookie_secure()),
-        })
+        Ok(NewSession { user, set_cookie: session_cookie(&token, self.config.cookie_secure()) })
     }
 
     async fn log_in(&self, email: String, password: String) -> Result<NewSession, AppError> {
         let (user, token) = self.accounts.log_in(&email, &password).await?;
-        Ok(NewSession {
-            user,
-            set_cookie: session_cookie(&token, self.config.cookie_secure()),
-        })
+        Ok(NewSession { user, set_cookie: session_cookie(&token, self.config.cookie_secure()) })
     }
 
     async fn log_out(&self, headers: &HeaderMap) -> Result<String, AppError> {
@@ -42,13 +36,8 @@ impl Backend for Services {
         self.accounts.list_users_as(&caller).await
     }
 
-    async fn set_tier(
-        &self,
-        headers: &HeaderMap,
-        user_id: String,
-        tier: Tier,
-    ) -> Result<UserView, AppError> {
+    async fn set_tier(&self, headers: &HeaderMap, user_id: String, tier: Tier) -> Result<UserView, AppError> {
         let caller = self.require_user(headers).await?;
-        self.accounts.set_tier_as(&caller, &user_id, tier).await
+        self.change_tier(Some(&caller), &user_id, tier).await
     }
 }

@@ -10,11 +10,7 @@ use clap::{Parser, Subcommand};
 use std::io::Read;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "automcp",
-    version,
-    about = "Turn HTTP APIs into hosted MCP servers"
-)]
+#[command(name = "automcp", version, about = "Turn HTTP APIs into hosted MCP servers")]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -70,33 +66,19 @@ pub enum TokenCommand {
 }
 
 fn parse_tier(text: &str) -> Result<Tier, String> {
-    text.parse()
-        .map_err(|e: app::model::AppError| e.to_string())
+    text.parse().map_err(|e: app::model::AppError| e.to_string())
 }
 
 /// Runs an operator command; returns what to print on stdout.
-pub async fn run_command(
-    services: &Services,
-    command: Command,
-    stdin: &mut dyn Read,
-) -> anyhow::Result<String> {
+pub async fn run_command(services: &Services, command: Command, stdin: &mut dyn Read) -> anyhow::Result<String> {
     let accounts = &services.accounts;
     match command {
         Command::Serve => bail!("`serve` is not an operator command"),
-        Command::User(UserCommand::Create {
-            email,
-            password_stdin: _,
-            admin,
-            tier,
-        }) => {
+        Command::User(UserCommand::Create { email, password_stdin: _, admin, tier }) => {
             let mut password = String::new();
-            stdin
-                .read_to_string(&mut password)
-                .context("could not read the password from standard input")?;
+            stdin.read_to_string(&mut password).context("could not read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            let user = accounts
-                .create_user(&email, password, NewUser { admin, tier })
-                .await?;
+            let user = accounts.create_user(&email, password, NewUser { admin, tier }).await?;
             Ok(format!(
                 "created {} (id {}, tier {}{})",
                 user.email,
@@ -106,18 +88,14 @@ pub async fn run_command(
             ))
         }
         Command::User(UserCommand::SetTier { email, tier }) => {
-            let user = accounts
-                .user_by_email(&email)
-                .await?
-                .with_context(|| format!("no account with email {email}"))?;
-            let user = accounts.set_tier(&user.id, tier).await?;
+            let user =
+                accounts.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
+            let user = services.change_tier(None, &user.id, tier).await?;
             Ok(format!("{} is now on the {} tier", user.email, user.tier))
         }
         Command::Token(TokenCommand::Create { email, name }) => {
-            let user = accounts
-                .user_by_email(&email)
-                .await?
-                .with_context(|| format!("no account with email {email}"))?;
+            let user =
+                accounts.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
             let token = accounts.create_token(&user.id, &name).await?;
             Ok(token)
         }

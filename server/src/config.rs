@@ -11,12 +11,7 @@ use url::Url;
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// Address and port the HTTP server listens on.
-    #[arg(
-        long,
-        env = "AUTOMCP_BIND",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
+    #[arg(long, env = "AUTOMCP_BIND", default_value = "127.0.0.1:3000", global = true)]
     pub bind: SocketAddr,
 
     /// The URL people and MCP clients use to reach this instance. Decides the
@@ -35,12 +30,7 @@ pub struct Config {
 
     /// 64 hex characters (32 bytes) used to encrypt stored credentials. When
     /// unset, one is generated on first run and kept in `<data dir>/secret.key`.
-    #[arg(
-        long,
-        env = "AUTOMCP_SECRET_KEY",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "AUTOMCP_SECRET_KEY", hide_env_values = true, global = true)]
     pub secret_key: Option<String>,
 
     /// Log filter, in `RUST_LOG` syntax (e.g. `info`, `debug,sqlx=warn`).
@@ -48,13 +38,22 @@ pub struct Config {
     pub log: String,
 
     /// Log format: `text` for people, `json` for log collectors.
-    #[arg(
-        long,
-        env = "AUTOMCP_LOG_FORMAT",
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "AUTOMCP_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: LogFormat,
+
+    /// Let actions call private, loopback and link-local addresses. Off by
+    /// default (the SSRF guard refuses them); turn on only for self-hosted
+    /// installs whose users are trusted to reach the local network.
+    #[arg(long, env = "AUTOMCP_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub allow_private_upstreams: bool,
+
+    /// Seconds an action's upstream has to answer, in all (connecting takes at most 5).
+    #[arg(long, env = "AUTOMCP_UPSTREAM_TIMEOUT_SECS", default_value_t = 15, global = true)]
+    pub upstream_timeout_secs: u64,
+
+    /// Tool calls a free account may make per month, across its servers.
+    #[arg(long, env = "AUTOMCP_FREE_MONTHLY_CALLS", default_value_t = 10_000, global = true)]
+    pub free_monthly_calls: u64,
 
     /// Where the built web assets (`pkg/`, favicon) are. Default: `site` in
     /// the directory holding the executable (the build puts them there), else
@@ -72,8 +71,7 @@ pub enum LogFormat {
 impl Config {
     pub fn public_url(&self) -> Url {
         self.public_url.clone().unwrap_or_else(|| {
-            Url::parse(&format!("http://{}/", self.bind))
-                .expect("a socket address makes a valid URL")
+            Url::parse(&format!("http://{}/", self.bind)).expect("a socket address makes a valid URL")
         })
     }
 
@@ -83,9 +81,7 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("automcp.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("automcp.db").display()))
     }
 
     pub fn cookie_secure(&self) -> bool {
@@ -96,9 +92,7 @@ impl Config {
         if let Some(root) = &self.site_root {
             return root.clone();
         }
-        let beside_exe = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join("site")));
+        let beside_exe = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("site")));
         match beside_exe {
             Some(dir) if dir.join("pkg").is_dir() => dir,
             _ => PathBuf::from("target/site"),
@@ -121,8 +115,7 @@ impl Config {
             bail!("AUTOMCP_PUBLIC_URL must name a host, got `{url}`");
         }
         if let Some(key) = &self.secret_key {
-            crate::secret::InstanceKey::from_hex(key)
-                .context("AUTOMCP_SECRET_KEY is not usable")?;
+            crate::secret::InstanceKey::from_hex(key).context("AUTOMCP_SECRET_KEY is not usable")?;
         }
         Ok(())
     }

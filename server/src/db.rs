@@ -25,9 +25,8 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     if let Some(dir) = options.get_filename().parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).with_context(|| {
-            format!("could not create the database directory {}", dir.display())
-        })?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create the database directory {}", dir.display()))?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -35,17 +34,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .connect_with(options)
         .await
         .with_context(|| format!("could not open the database at `{url}`"))?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .context("could not apply database migrations")?;
+    MIGRATOR.run(&pool).await.context("could not apply database migrations")?;
     Ok(pool)
+}
+
+/// Milliseconds since the Unix epoch (call log times).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 /// Seconds since the Unix epoch: how every timestamp is stored.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }

@@ -20,9 +20,7 @@ impl<T, E: Display> ResultExt<T> for Result<T, E> {
     fn or_internal(self, what: &str) -> Result<T, AppError> {
         self.map_err(|error| {
             tracing::error!(%error, "{what} failed");
-            AppError::internal(
-                "something went wrong on our side and it has been logged; please try again",
-            )
+            AppError::internal("something went wrong on our side and it has been logged; please try again")
         })
     }
 }
@@ -39,8 +37,7 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(serde_json::json!({ "error": self.0 }))).into_response()
     }
 }

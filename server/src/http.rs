@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{any, get};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
@@ -32,6 +32,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    pub engine: Arc<crate::engine::Engine>,
 }
 
 pub fn leptos_options(services: &Services) -> LeptosOptions {
@@ -41,11 +42,7 @@ pub fn leptos_options(services: &Services) -> LeptosOptions {
         .site_root(config.site_root().to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
-        .env(if cfg!(debug_assertions) {
-            leptos::config::Env::DEV
-        } else {
-            leptos::config::Env::PROD
-        })
+        .env(if cfg!(debug_assertions) { leptos::config::Env::DEV } else { leptos::config::Env::PROD })
         .build()
 }
 
@@ -54,6 +51,7 @@ pub fn router(services: Services) -> Router {
     let state = AppState {
         leptos_options: leptos_options(&services),
         services: services.clone(),
+        engine: services.engine.clone(),
     };
     let backend: SharedBackend = Arc::new(services.clone());
     let context = move || provide_context(backend.clone());
@@ -61,13 +59,8 @@ pub fn router(services: Services) -> Router {
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            app::shell(leptos_options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, app::shell));
+        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell));
 
     let request_id = HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http()
@@ -81,12 +74,10 @@ pub fn router(services: Services) -> Router {
 
     Router::new()
         .route("/healthz", get(health))
+        .route("/mcp/{slug}", any(crate::engine::dispatch::handle))
         .nest("/api/v1", api::router())
         .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(
-            state.services.clone(),
-            middleware::cross_site_guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::cross_site_guard))
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
@@ -113,19 +104,10 @@ pub fn router(services: Services) -> Router {
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn health(
-    axum::extract::State(services): axum::extract::State<Services>,
-) -> impl IntoResponse {
-    let ping = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query("select 1").execute(&services.db),
-    )
-    .await;
+async fn health(axum::extract::State(services): axum::extract::State<Services>) -> impl IntoResponse {
+    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("select 1").execute(&services.db)).await;
     match ping {
-        Ok(Ok(_)) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ok", "database": "ok" })),
-        ),
+        Ok(Ok(_)) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok", "database": "ok" }))),
         Ok(Err(error)) => {
             tracing::error!(%error, "health check: database error");
             (

@@ -1,5 +1,5 @@
-//! The `automcp` server: configuration, storage, accounts and the HTTP
-//! surface. `main.rs` only parses the command line and calls in here, so the
+//! The `automcp` server: configuration, storage, accounts, the MCP engine
+//! and the HTTP surface. `main.rs` only parses the command line and calls in here, so the
 //! tests drive exactly what the binary runs.
 
 pub mod accounts;
@@ -7,10 +7,13 @@ pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod secret;
+pub mod servers;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

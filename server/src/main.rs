@@ -34,8 +34,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         command => {
             let services = Services::open(cli.config).await?;
-            let output =
-                server::cli::run_command(&services, command, &mut std::io::stdin()).await?;
+            let output = server::cli::run_command(&services, command, &mut std::io::stdin()).await?;
             println!("{output}");
             Ok(())
         }

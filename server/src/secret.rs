@@ -12,10 +12,7 @@ impl InstanceKey {
     pub fn from_hex(text: &str) -> anyhow::Result<Self> {
         let bytes = hex::decode(text.trim()).context("expected 64 hexadecimal characters")?;
         let Ok(bytes) = <[u8; 32]>::try_from(bytes.as_slice()) else {
-            bail!(
-                "expected 64 hexadecimal characters (32 bytes), got {} bytes",
-                bytes.len()
-            );
+            bail!("expected 64 hexadecimal characters (32 bytes), got {} bytes", bytes.len());
         };
         Ok(InstanceKey(bytes))
     }
@@ -38,9 +35,7 @@ impl InstanceKey {
         }
         let path = data_dir.join("secret.key");
         match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                Self::from_hex(&text).with_context(|| format!("{} is damaged", path.display()))
-            }
+            Ok(text) => Self::from_hex(&text).with_context(|| format!("{} is damaged", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate();
                 write_private(&path, &hex::encode(key.0))
@@ -83,10 +78,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret.key"))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

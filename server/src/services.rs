@@ -4,7 +4,12 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::Db;
+use crate::engine::outbound::Outbound;
+use crate::engine::ssrf::{AddressPolicy, SystemResolver};
+use crate::engine::{Engine, HostRules, calllog};
 use crate::secret::InstanceKey;
+use crate::servers::Servers;
+use app::model::{AppError, Tier, UserView};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -13,24 +18,43 @@ pub struct Services {
     pub db: Db,
     pub key: Arc<InstanceKey>,
     pub accounts: Accounts,
+    pub engine: Arc<Engine>,
+    pub servers: Servers,
 }
 
 impl Services {
-    /// Opens the database (applying migrations) and loads the instance key.
+    /// Opens the database (applying migrations), loads the instance key and
+    /// starts the engine (nothing is mounted yet: see [`Servers::mount_all`]).
     pub async fn open(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            anyhow::anyhow!(
-                "could not create the data directory {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
-        let key = InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("could not create the data directory {}: {e}", config.data_dir.display()))?;
+        let key = Arc::new(InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?);
         let db = crate::db::connect(&config.database_url()).await?;
-        Ok(Services {
-            accounts: Accounts::new(db.clone()),
-            config: Arc::new(config),
-            db,
-            key: Arc::new(key),
-        })
+        let public_url = config.public_url();
+        let outbound = Outbound::with_resolver(
+            AddressPolicy { allow_private: config.allow_private_upstreams },
+            Arc::new(SystemResolver),
+            std::time::Duration::from_secs(config.upstream_timeout_secs.max(1)),
+        );
+        let hosts = HostRules::from_public_url(&public_url);
+        let engine = Arc::new(Engine::new(outbound, calllog::start(db.clone()), hosts));
+        let servers = Servers::new(db.clone(), key.clone(), engine.clone(), public_url, config.free_monthly_calls);
+        Ok(Services { accounts: Accounts::new(db.clone()), config: Arc::new(config), db, key, engine, servers })
+    }
+
+    /// Changes a tier (the caller must be an admin, or `None` for the
+    /// operator's CLI) and re-mounts the account's servers under the new limits.
+    pub async fn change_tier(
+        &self,
+        caller: Option<&UserView>,
+        user_id: &str,
+        tier: Tier,
+    ) -> Result<UserView, AppError> {
+        let user = match caller {
+            Some(caller) => self.accounts.set_tier_as(caller, user_id, tier).await?,
+            None => self.accounts.set_tier(user_id, tier).await?,
+        };
+        self.servers.remount_owner(&user.id).await?;
+        Ok(user)
     }
 }

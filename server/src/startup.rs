@@ -20,44 +20,27 @@ impl Server {
     /// recorded in the configuration.
     pub async fn bind(mut config: Config) -> anyhow::Result<(Self, Services)> {
         let addr = config.bind;
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("could not listen on {addr}"))?;
-        config.bound_to(
-            listener
-                .local_addr()
-                .context("bound listener without an address")?,
-        );
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("could not listen on {addr}"))?;
+        config.bound_to(listener.local_addr().context("bound listener without an address")?);
         let services = Services::open(config).await?;
-        Ok((
-            Server {
-                listener,
-                router: crate::http::router(services.clone()),
-            },
-            services,
-        ))
+        let mounted =
+            services.servers.mount_all().await.map_err(|e| anyhow::anyhow!("could not mount servers: {e}"))?;
+        tracing::info!(mounted, "mounted the active servers");
+        Ok((Server { listener, router: crate::http::router(services.clone()) }, services))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let listener = self.listener.tap_io(|stream| {
             if let Err(error) = stream.set_nodelay(true) {
                 tracing::warn!(%error, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error")
+        axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await.context("server error")
     }
 }
 

@@ -11,22 +11,10 @@ async fn sign_up_creates_the_first_account_as_admin_and_signs_it_in() {
 
     let response = app.sign_up("  Ada@Example.com ", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.starts_with("automcp_session="), "{cookie}");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http must not set Secure: {cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
     let user = json(response).await;
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["is_admin"], true);
@@ -38,10 +26,7 @@ async fn sign_up_creates_the_first_account_as_admin_and_signs_it_in() {
     let page = app.get("/dashboard").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(
-        html.contains("Your MCP servers") && html.contains("ada@example.com"),
-        "{html}"
-    );
+    assert!(html.contains("Your MCP servers") && html.contains("ada@example.com"), "{html}");
     assert!(html.contains("/pkg/automcp.js"), "hydration script missing");
 
     // The second account is not an admin.
@@ -59,9 +44,7 @@ async fn sign_up_creates_the_first_account_as_admin_and_signs_it_in() {
 
 #[tokio::test]
 async fn https_public_url_marks_the_cookie_secure() {
-    let app =
-        TestApp::spawn_with(|c| c.public_url = Some("https://automcp.example".parse().unwrap()))
-            .await;
+    let app = TestApp::spawn_with(|c| c.public_url = Some("https://automcp.example".parse().unwrap())).await;
     let response = app
         .client
         .post(app.url("/api/fn/sign_up"))
@@ -72,37 +55,20 @@ async fn https_public_url_marks_the_cookie_secure() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap();
-    assert!(
-        cookie.starts_with("__Host-automcp_session=") && cookie.contains("; Secure"),
-        "{cookie}"
-    );
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("__Host-automcp_session=") && cookie.contains("; Secure"), "{cookie}");
 }
 
 #[tokio::test]
 async fn a_taken_email_is_refused_with_409() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.sign_up("ada@example.com", PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.sign_up("ada@example.com", PASSWORD).await.status(), StatusCode::OK);
     let response = app.sign_up("ADA@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let error = json(response).await;
     assert_eq!(error["code"], "conflict");
     assert_eq!(error["field"], "email");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("already exists"),
-        "{error}"
-    );
+    assert!(error["message"].as_str().unwrap().contains("already exists"), "{error}");
 }
 
 #[tokio::test]
@@ -115,22 +81,12 @@ async fn weak_passwords_and_bad_emails_are_refused_with_the_reason() {
         ("not-an-email", PASSWORD, "email", "no `@`"),
     ] {
         let response = app.sign_up(email, password).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{password}"
-        );
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{password}");
         let error = json(response).await;
         assert_eq!(error["field"], field);
-        assert!(
-            error["message"].as_str().unwrap().contains(needle),
-            "{error}"
-        );
+        assert!(error["message"].as_str().unwrap().contains(needle), "{error}");
     }
-    assert!(
-        app.services.accounts.list_users().await.unwrap().is_empty(),
-        "nothing was created"
-    );
+    assert!(app.services.accounts.list_users().await.unwrap().is_empty(), "nothing was created");
 }
 
 #[tokio::test]
@@ -141,10 +97,7 @@ async fn log_in_checks_the_password_and_log_out_ends_the_session() {
     assert_eq!(signed_up_cookie.status(), StatusCode::OK);
 
     let fresh = TestApp::anonymous(&app);
-    for (email, password) in [
-        ("ada@example.com", "wrong password!!"),
-        ("nobody@example.com", PASSWORD),
-    ] {
+    for (email, password) in [("ada@example.com", "wrong password!!"), ("nobody@example.com", PASSWORD)] {
         let response = fresh
             .post(app.url("/api/fn/log_in"))
             .header("origin", app.origin())
@@ -159,43 +112,18 @@ async fn log_in_checks_the_password_and_log_out_ends_the_session() {
 
     let response = app.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     let token = cookie.split(';').next().unwrap().to_owned();
 
     let response = app.server_fn("log_out", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
+    assert!(response.headers().get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
 
     // The old cookie no longer opens anything.
-    let response = fresh
-        .get(app.url("/api/v1/me"))
-        .header("cookie", &token)
-        .send()
-        .await
-        .unwrap();
+    let response = fresh.get(app.url("/api/v1/me")).header("cookie", &token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let error = json(response).await;
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("log in again"),
-        "{error}"
-    );
+    assert!(error["error"]["message"].as_str().unwrap().contains("log in again"), "{error}");
 }
 
 #[tokio::test]
@@ -203,77 +131,40 @@ async fn forged_and_expired_sessions_are_signed_out() {
     let app = TestApp::spawn().await;
     let client = app.anonymous();
 
-    let response = client
-        .get(app.url("/dashboard"))
-        .header("cookie", "automcp_session=forged")
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(app.url("/dashboard")).header("cookie", "automcp_session=forged").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/login");
 
     // An expired session, written the way the server writes them.
-    let user = app
-        .services
-        .accounts
-        .create_user("ada@example.com", PASSWORD, Default::default())
+    let user = app.services.accounts.create_user("ada@example.com", PASSWORD, Default::default()).await.unwrap();
+    sqlx::query("insert into sessions (token_hash, user_id, created_at, expires_at) values (?, ?, 0, 1)")
+        .bind(server::accounts::secret_hash("old-token"))
+        .bind(&user.id)
+        .execute(&app.services.db)
         .await
         .unwrap();
-    sqlx::query(
-        "insert into sessions (token_hash, user_id, created_at, expires_at) values (?, ?, 0, 1)",
-    )
-    .bind(server::accounts::secret_hash("old-token"))
-    .bind(&user.id)
-    .execute(&app.services.db)
-    .await
-    .unwrap();
-    let response = client
-        .get(app.url("/api/v1/me"))
-        .header("cookie", "automcp_session=old-token")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        client.get(app.url("/api/v1/me")).header("cookie", "automcp_session=old-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let response = client
-        .get(app.url("/dashboard"))
-        .header("cookie", "automcp_session=old-token")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        client.get(app.url("/dashboard")).header("cookie", "automcp_session=old-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
 }
 
 #[tokio::test]
 async fn api_tokens_authenticate_and_are_stored_only_as_hashes() {
     let app = TestApp::spawn().await;
-    let user = app
-        .services
-        .accounts
-        .create_user("ada@example.com", PASSWORD, Default::default())
-        .await
-        .unwrap();
-    let token = app
-        .services
-        .accounts
-        .create_token(&user.id, "laptop")
-        .await
-        .unwrap();
+    let user = app.services.accounts.create_user("ada@example.com", PASSWORD, Default::default()).await.unwrap();
+    let token = app.services.accounts.create_token(&user.id, "laptop").await.unwrap();
     assert!(token.starts_with("amcp_pat_"));
 
     let client = app.anonymous();
-    let response = client
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json(response).await["email"], "ada@example.com");
 
-    let stored: Vec<String> = sqlx::query_scalar("select token_hash from api_tokens")
-        .fetch_all(&app.services.db)
-        .await
-        .unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("select token_hash from api_tokens").fetch_all(&app.services.db).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], token);
     assert!(!stored[0].contains(&token[9..]));
@@ -284,18 +175,10 @@ async fn api_tokens_authenticate_and_are_stored_only_as_hashes() {
         (format!("Basic {token}"), "malformed"),
         (token.clone(), "malformed"),
     ] {
-        let response = client
-            .get(app.url("/api/v1/me"))
-            .header("authorization", header.as_str())
-            .send()
-            .await
-            .unwrap();
+        let response = client.get(app.url("/api/v1/me")).header("authorization", header.as_str()).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{header}");
         let error = json(response).await;
-        assert!(
-            error["error"]["message"].as_str().unwrap().contains(needle),
-            "{header}: {error}"
-        );
+        assert!(error["error"]["message"].as_str().unwrap().contains(needle), "{header}: {error}");
     }
     let response = client.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -305,31 +188,11 @@ async fn api_tokens_authenticate_and_are_stored_only_as_hashes() {
 #[tokio::test]
 async fn only_admins_change_tiers() {
     let app = TestApp::spawn().await;
-    let admin = app
-        .services
-        .accounts
-        .create_user("root@example.com", PASSWORD, Default::default())
-        .await
-        .unwrap();
-    let user = app
-        .services
-        .accounts
-        .create_user("ada@example.com", PASSWORD, Default::default())
-        .await
-        .unwrap();
+    let admin = app.services.accounts.create_user("root@example.com", PASSWORD, Default::default()).await.unwrap();
+    let user = app.services.accounts.create_user("ada@example.com", PASSWORD, Default::default()).await.unwrap();
     assert!(admin.is_admin && !user.is_admin);
-    let admin_token = app
-        .services
-        .accounts
-        .create_token(&admin.id, "t")
-        .await
-        .unwrap();
-    let user_token = app
-        .services
-        .accounts
-        .create_token(&user.id, "t")
-        .await
-        .unwrap();
+    let admin_token = app.services.accounts.create_token(&admin.id, "t").await.unwrap();
+    let user_token = app.services.accounts.create_token(&user.id, "t").await.unwrap();
     let client = app.anonymous();
     let path = format!("/api/v1/admin/users/{}/tier", user.id);
 
@@ -341,12 +204,7 @@ async fn only_admins_change_tiers() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = client
-        .get(app.url("/api/v1/admin/users"))
-        .bearer_auth(&user_token)
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(app.url("/api/v1/admin/users")).bearer_auth(&user_token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     let response = client
@@ -357,12 +215,7 @@ async fn only_admins_change_tiers() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        json(response).await["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("tier")
-    );
+    assert!(json(response).await["error"]["message"].as_str().unwrap().contains("tier"));
 
     let response = client
         .put(app.url(&path))
@@ -383,14 +236,6 @@ async fn only_admins_change_tiers() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 
-    let users = json(
-        client
-            .get(app.url("/api/v1/admin/users"))
-            .bearer_auth(&admin_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let users = json(client.get(app.url("/api/v1/admin/users")).bearer_auth(&admin_token).send().await.unwrap()).await;
     assert_eq!(users.as_array().unwrap().len(), 2);
 }

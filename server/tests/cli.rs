@@ -16,12 +16,7 @@ fn automcp(data: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String,
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.success(),
@@ -37,63 +32,22 @@ fn operator_commands_manage_users_and_tokens() {
 
     let (ok, out, err) = automcp(
         data,
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--password-stdin",
-            "--tier",
-            "paid",
-        ],
+        &["user", "create", "--email", "ops@example.com", "--password-stdin", "--tier", "paid"],
         "correct horse battery\n",
     );
     assert!(ok, "{err}");
-    assert!(
-        out.contains("ops@example.com") && out.contains("paid") && out.contains("admin"),
-        "{out}"
-    );
+    assert!(out.contains("ops@example.com") && out.contains("paid") && out.contains("admin"), "{out}");
 
-    let (ok, _, err) = automcp(
-        data,
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--password-stdin",
-        ],
-        "correct horse battery\n",
-    );
+    let (ok, _, err) =
+        automcp(data, &["user", "create", "--email", "ops@example.com", "--password-stdin"], "correct horse battery\n");
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
 
-    let (ok, _, err) = automcp(
-        data,
-        &[
-            "user",
-            "create",
-            "--email",
-            "weak@example.com",
-            "--password-stdin",
-        ],
-        "short\n",
-    );
+    let (ok, _, err) = automcp(data, &["user", "create", "--email", "weak@example.com", "--password-stdin"], "short\n");
     assert!(!ok);
     assert!(err.contains("at least 10"), "{err}");
 
-    let (ok, out, err) = automcp(
-        data,
-        &[
-            "user",
-            "set-tier",
-            "--email",
-            "ops@example.com",
-            "--tier",
-            "free",
-        ],
-        "",
-    );
+    let (ok, out, err) = automcp(data, &["user", "set-tier", "--email", "ops@example.com", "--tier", "free"], "");
     assert!(ok, "{err}");
     assert!(out.contains("free tier"), "{out}");
 
@@ -102,26 +56,11 @@ fn operator_commands_manage_users_and_tokens() {
     let token = out.trim();
     assert!(token.starts_with("amcp_pat_") && token.len() > 40, "{out}");
 
-    let (ok, _, err) = automcp(
-        data,
-        &["token", "create", "--email", "ghost@example.com"],
-        "",
-    );
+    let (ok, _, err) = automcp(data, &["token", "create", "--email", "ghost@example.com"], "");
     assert!(!ok);
     assert!(err.contains("no account"), "{err}");
 
-    let (ok, _, err) = automcp(
-        data,
-        &[
-            "user",
-            "set-tier",
-            "--email",
-            "ops@example.com",
-            "--tier",
-            "gold",
-        ],
-        "",
-    );
+    let (ok, _, err) = automcp(data, &["user", "set-tier", "--email", "ops@example.com", "--tier", "gold"], "");
     assert!(!ok);
     assert!(err.contains("gold"), "{err}");
 }
@@ -140,33 +79,20 @@ fn serve_stops_cleanly_on_sigterm() {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
+        let line = lines.next().expect("server exited before listening").unwrap();
         if line.contains("AutoMCP is listening") {
             let log: serde_json::Value = serde_json::from_str(&line).unwrap();
             break log["addr"].as_str().unwrap().to_owned();
         }
     };
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
     let started = Instant::now();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     assert!(started.elapsed() < Duration::from_secs(5));

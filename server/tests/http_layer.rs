@@ -11,13 +11,7 @@ async fn health_answers_and_carries_a_request_id() {
     let app = TestApp::spawn().await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let id = response
-        .headers()
-        .get("x-request-id")
-        .expect("request id")
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = response.headers().get("x-request-id").expect("request id").to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "a uuid: {id}");
     assert_eq!(json(response).await["database"], "ok");
 }
@@ -25,19 +19,12 @@ async fn health_answers_and_carries_a_request_id() {
 #[tokio::test]
 async fn pages_render_on_the_server_with_the_hydration_scripts() {
     let app = TestApp::spawn().await;
-    for (path, needle) in [
-        ("/", "real actions"),
-        ("/login", "id=\"password\""),
-        ("/signup", "Create your account"),
-    ] {
+    for (path, needle) in [("/", "real actions"), ("/login", "id=\"password\""), ("/signup", "Create your account")] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains(needle), "{path} lacks {needle}");
-        assert!(
-            html.contains("/pkg/automcp.js") && html.contains("/pkg/automcp.css"),
-            "{path}"
-        );
+        assert!(html.contains("/pkg/automcp.js") && html.contains("/pkg/automcp.css"), "{path}");
     }
 }
 
@@ -62,30 +49,17 @@ async fn unknown_routes_get_404_pages_and_json() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let error = json(response).await;
     assert_eq!(error["error"]["code"], "not_found");
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("/api/v1/nothing")
-    );
+    assert!(error["error"]["message"].as_str().unwrap().contains("/api/v1/nothing"));
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413() {
     let app = TestApp::spawn().await;
     let big = "x".repeat(100 * 1024);
-    let response = app
-        .server_fn("log_in", &[("email", "a@example.com"), ("password", &big)])
-        .await;
+    let response = app.server_fn("log_in", &[("email", "a@example.com"), ("password", &big)]).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let error = json(response).await;
-    assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("limit is 64 KiB"),
-        "{error}"
-    );
+    assert!(error["error"]["message"].as_str().unwrap().contains("limit is 64 KiB"), "{error}");
 
     // Chunked, with no Content-Length: refused while reading, not a 5xx.
     let stream = futures_stream(big.into_bytes());
@@ -100,11 +74,8 @@ async fn oversized_bodies_are_refused_with_413() {
     assert!(response.status().is_client_error(), "{}", response.status());
 }
 
-fn futures_stream(
-    bytes: Vec<u8>,
-) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        bytes.chunks(8192).map(|c| Ok(c.to_vec())).collect();
+fn futures_stream(bytes: Vec<u8>) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(8192).map(|c| Ok(c.to_vec())).collect();
     tokio_stream_iter(chunks)
 }
 
@@ -112,10 +83,7 @@ fn tokio_stream_iter<T>(items: Vec<T>) -> impl futures_core::Stream<Item = T> {
     struct Iter<T>(std::vec::IntoIter<T>);
     impl<T> futures_core::Stream for Iter<T> {
         type Item = T;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<T>> {
+        fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
             std::task::Poll::Ready(self.0.next())
         }
     }
@@ -126,35 +94,22 @@ fn tokio_stream_iter<T>(items: Vec<T>) -> impl futures_core::Stream<Item = T> {
 #[tokio::test]
 async fn server_functions_called_with_bad_arguments_answer_4xx() {
     let app = TestApp::spawn().await;
-    let response = app
-        .server_fn("log_in", &[("email", "ada@example.com")])
-        .await;
+    let response = app.server_fn("log_in", &[("email", "ada@example.com")]).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let error = json(response).await;
     assert_eq!(error["code"], "invalid", "{error}");
 
-    let response = app
-        .server_fn("set_user_tier", &[("user_id", "x"), ("tier", "gold")])
-        .await;
+    let response = app.server_fn("set_user_tier", &[("user_id", "x"), ("tier", "gold")]).await;
     assert!(response.status().is_client_error(), "{}", response.status());
 
-    let response = app
-        .client
-        .post(app.url("/api/fn/no_such_fn"))
-        .header("origin", app.origin())
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/api/fn/no_such_fn")).header("origin", app.origin()).send().await.unwrap();
     assert!(response.status().is_client_error(), "{}", response.status());
 }
 
 #[tokio::test]
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
-    for (header, value) in [
-        ("origin", "https://evil.example"),
-        ("sec-fetch-site", "cross-site"),
-    ] {
+    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
         let response = app
             .anonymous()
             .post(app.url("/api/fn/sign_up"))
@@ -165,12 +120,7 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{header}");
-        assert!(
-            json(response).await["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("cross-site")
-        );
+        assert!(json(response).await["error"]["message"].as_str().unwrap().contains("cross-site"));
     }
     assert!(app.services.accounts.list_users().await.unwrap().is_empty());
 }
@@ -182,25 +132,16 @@ async fn the_openapi_document_describes_the_api() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/api/v1/me"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/admin/users/{id}/tier"]["put"].is_object());
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
 
 #[tokio::test]
 async fn the_database_is_sqlite_in_wal_mode_in_the_data_dir() {
     let app = TestApp::spawn().await;
-    assert!(app.dir.path().join("automcp.db").exists());
-    assert!(app.dir.path().join("secret.key").exists());
-    let mode: String = sqlx::query_scalar("pragma journal_mode")
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    assert!(app.data_dir().join("automcp.db").exists());
+    assert!(app.data_dir().join("secret.key").exists());
+    let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&app.services.db).await.unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&app.services.db).await.unwrap();
     assert_eq!(fk, 1);
 }

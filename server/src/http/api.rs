@@ -4,11 +4,13 @@
 
 use crate::error::{ApiError, json_error};
 use crate::services::Services;
-use app::model::{AppError, Tier, UserView};
+use app::model::{
+    AppError, CallView, CreateServer, ServerCreated, ServerView, Tier, TokenIssued, UpdateServer, UserView,
+};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
@@ -19,6 +21,12 @@ pub fn router() -> Router<super::AppState> {
         .route("/me", get(me))
         .route("/admin/users", get(list_users))
         .route("/admin/users/{id}/tier", put(set_tier))
+        .route("/servers", get(list_servers).post(create_server))
+        .route("/servers/{id}", get(get_server).put(update_server).delete(delete_server))
+        .route("/servers/{id}/deploy", post(deploy_server))
+        .route("/servers/{id}/disable", post(disable_server))
+        .route("/servers/{id}/token", post(rotate_token))
+        .route("/servers/{id}/calls", get(list_calls))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
@@ -41,10 +49,7 @@ pub struct SetTier {
         (status = 401, description = "No valid token or session", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = [])))]
-async fn me(
-    State(services): State<Services>,
-    headers: HeaderMap,
-) -> Result<Json<UserView>, ApiError> {
+async fn me(State(services): State<Services>, headers: HeaderMap) -> Result<Json<UserView>, ApiError> {
     Ok(Json(services.require_user(&headers).await?))
 }
 
@@ -56,10 +61,7 @@ async fn me(
         (status = 403, description = "The caller is not an admin", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = [])))]
-async fn list_users(
-    State(services): State<Services>,
-    headers: HeaderMap,
-) -> Result<Json<Vec<UserView>>, ApiError> {
+async fn list_users(State(services): State<Services>, headers: HeaderMap) -> Result<Json<Vec<UserView>>, ApiError> {
     let caller = services.require_user(&headers).await?;
     Ok(Json(services.accounts.list_users_as(&caller).await?))
 }
@@ -82,33 +84,161 @@ async fn set_tier(
     ApiJson(body): ApiJson<SetTier>,
 ) -> Result<Json<UserView>, ApiError> {
     let caller = services.require_user(&headers).await?;
-    Ok(Json(
-        services
-            .accounts
-            .set_tier_as(&caller, &id, body.tier)
-            .await?,
-    ))
+    Ok(Json(services.change_tier(Some(&caller), &id, body.tier).await?))
 }
 
-async fn not_found(
-    method: axum::http::Method,
-    OriginalUri(uri): OriginalUri,
-) -> axum::response::Response {
+/// Creates a server from a full spec in one request (and deploys it with `"deploy": true`).
+#[utoipa::path(post, path = "/api/v1/servers", tag = "servers",
+    request_body = CreateServer,
+    responses(
+        (status = 201, description = "Created; `token` is shown this once", body = ServerCreated),
+        (status = 403, description = "A tier limit (e.g. active servers on the free tier)", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 422, description = "The spec has problems (each with its path)", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn create_server(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CreateServer>,
+) -> Result<(StatusCode, Json<ServerCreated>), ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok((StatusCode::CREATED, Json(services.servers.create(&caller, body).await?)))
+}
+
+/// The caller's servers.
+#[utoipa::path(get, path = "/api/v1/servers", tag = "servers",
+    responses((status = 200, description = "The caller's servers", body = Vec<ServerView>)),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_servers(State(services): State<Services>, headers: HeaderMap) -> Result<Json<Vec<ServerView>>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.list(&caller).await?))
+}
+
+/// One of the caller's servers.
+#[utoipa::path(get, path = "/api/v1/servers/{id}", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, body = ServerView), (status = 404, description = "Not one of yours", body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn get_server(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ServerView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.get(&caller, &id).await?))
+}
+
+/// Updates the spec, client auth, credentials or limits; a live server changes at once.
+#[utoipa::path(put, path = "/api/v1/servers/{id}", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    request_body = UpdateServer,
+    responses((status = 200, body = ServerView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn update_server(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateServer>,
+) -> Result<Json<ServerView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.update(&caller, &id, body).await?))
+}
+
+/// Deletes a server, its credentials and its call log.
+#[utoipa::path(delete, path = "/api/v1/servers/{id}", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn delete_server(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    services.servers.delete(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mounts the server at its endpoint, live at once.
+#[utoipa::path(post, path = "/api/v1/servers/{id}/deploy", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, body = ServerView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn deploy_server(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ServerView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.deploy(&caller, &id).await?))
+}
+
+/// Takes the server offline (its endpoint answers 404).
+#[utoipa::path(post, path = "/api/v1/servers/{id}/disable", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, body = ServerView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn disable_server(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ServerView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.disable(&caller, &id).await?))
+}
+
+/// Issues a new client token; the old one stops working at once.
+#[utoipa::path(post, path = "/api/v1/servers/{id}/token", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, description = "The new token, shown this once", body = TokenIssued), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn rotate_token(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<TokenIssued>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.rotate_token(&caller, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CallsQuery {
+    /// How many entries, newest first (1 to 500, default 50).
+    pub limit: Option<u32>,
+}
+
+/// The server's recent tool calls (kept 14 days).
+#[utoipa::path(get, path = "/api/v1/servers/{id}/calls", tag = "servers",
+    params(("id" = String, Path, description = "Server id"), CallsQuery),
+    responses((status = 200, body = Vec<CallView>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_calls(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<CallsQuery>,
+) -> Result<Json<Vec<CallView>>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.calls(&caller, &id, query.limit.unwrap_or(50)).await?))
+}
+
+async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) -> axum::response::Response {
     json_error(
         StatusCode::NOT_FOUND,
         "not_found",
-        format!(
-            "no API endpoint {method} {}; see /api/v1/openapi.json",
-            uri.path()
-        ),
+        format!("no API endpoint {method} {}; see /api/v1/openapi.json", uri.path()),
     )
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AutoMCP API", version = "1", description = "Create and manage hosted MCP servers."),
-    paths(me, list_users, set_tier),
-    components(schemas(UserView, Tier, AppError, ErrorBody, SetTier)),
+    paths(
+        me, list_users, set_tier, create_server, list_servers, get_server, update_server, delete_server,
+        deploy_server, disable_server, rotate_token, list_calls
+    ),
+    components(schemas(UserView, Tier, AppError, ErrorBody, SetTier, ServerView, CreateServer, ServerCreated, UpdateServer, TokenIssued, CallView)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;

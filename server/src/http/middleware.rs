@@ -11,22 +11,20 @@ use axum::response::Response;
 /// Refuses bodies over [`super::MAX_BODY_BYTES`] with a JSON 413, up front when
 /// `Content-Length` says so and while reading when it does not.
 pub async fn limit_body(request: Request, next: Next) -> Response {
+    // `/mcp/` has its own, larger cap and JSON-RPC errors (engine::dispatch).
+    if request.uri().path().starts_with("/mcp/") {
+        return next.run(request).await;
+    }
     let limit = super::MAX_BODY_BYTES;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if let Some(length) = declared
         && length > limit as u64
     {
         return json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!(
-                "request body is {length} bytes; the limit is {} KiB",
-                limit / 1024
-            ),
+            format!("request body is {length} bytes; the limit is {} KiB", limit / 1024),
         );
     }
     let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
@@ -49,15 +47,10 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
-        return json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server's answer could not be read",
-        );
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server's answer could not be read");
     };
     if let Ok(error) = serde_json::from_slice::<app::model::AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -87,48 +80,31 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 /// the `Host` it was sent to. Requests that authenticate with a bearer token
 /// carry no ambient credential and are not checked; nor are requests with
 /// neither header, which do not come from a browser.
-pub async fn cross_site_guard(
-    State(services): State<Services>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if request.method().is_safe() || request.headers().contains_key(header::AUTHORIZATION) {
+pub async fn cross_site_guard(State(services): State<Services>, request: Request, next: Next) -> Response {
+    // MCP endpoints check Origin themselves, against the public URL only.
+    if request.method().is_safe()
+        || request.headers().contains_key(header::AUTHORIZATION)
+        || request.uri().path().starts_with("/mcp/")
+    {
         return next.run(request).await;
     }
-    match cross_site_verdict(
-        request.headers(),
-        &services.config.public_origin(),
-        services.config.public_url().scheme(),
-    ) {
+    match cross_site_verdict(request.headers(), &services.config.public_origin(), services.config.public_url().scheme())
+    {
         Ok(()) => next.run(request).await,
         Err(reason) => {
             tracing::warn!(%reason, "cross-site request refused");
-            json_error(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("cross-site request refused: {reason}"),
-            )
+            json_error(StatusCode::FORBIDDEN, "forbidden", format!("cross-site request refused: {reason}"))
         }
     }
 }
 
 /// The pure part of [`cross_site_guard`].
-pub fn cross_site_verdict(
-    headers: &HeaderMap,
-    public_origin: &str,
-    scheme: &str,
-) -> Result<(), String> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .map(|v| v.to_str().unwrap_or("<not text>").to_owned())
-    };
+pub fn cross_site_verdict(headers: &HeaderMap, public_origin: &str, scheme: &str) -> Result<(), String> {
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("<not text>").to_owned());
     if let Some(site) = text("sec-fetch-site") {
         return match site.as_str() {
             "same-origin" | "none" => Ok(()),
-            other => Err(format!(
-                "the browser reports it was sent from another site (Sec-Fetch-Site: {other})"
-            )),
+            other => Err(format!("the browser reports it was sent from another site (Sec-Fetch-Site: {other})")),
         };
     }
     if let Some(origin) = text("origin") {
@@ -136,9 +112,7 @@ pub fn cross_site_verdict(
         if origin == public_origin || Some(&origin) == host_origin.as_ref() {
             return Ok(());
         }
-        return Err(format!(
-            "Origin `{origin}` is not this site ({public_origin})"
-        ));
+        return Err(format!("Origin `{origin}` is not this site ({public_origin})"));
     }
     Ok(())
 }
@@ -161,40 +135,17 @@ mod tests {
         assert!(verdict(&[("sec-fetch-site", "same-origin")]).is_ok());
         assert!(verdict(&[("sec-fetch-site", "none")]).is_ok());
         assert!(verdict(&[("origin", "http://127.0.0.1:3000")]).is_ok());
-        assert!(
-            verdict(&[
-                ("origin", "http://localhost:3000"),
-                ("host", "localhost:3000")
-            ])
-            .is_ok()
-        );
-        assert!(
-            verdict(&[]).is_ok(),
-            "non-browser clients send neither header"
-        );
+        assert!(verdict(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]).is_ok());
+        assert!(verdict(&[]).is_ok(), "non-browser clients send neither header");
     }
 
     #[test]
     fn cross_site_requests_are_refused() {
-        assert!(
-            verdict(&[("sec-fetch-site", "cross-site")])
-                .unwrap_err()
-                .contains("cross-site")
-        );
+        assert!(verdict(&[("sec-fetch-site", "cross-site")]).unwrap_err().contains("cross-site"));
         assert!(verdict(&[("sec-fetch-site", "same-site")]).is_err());
-        assert!(
-            verdict(&[("origin", "https://evil.example")])
-                .unwrap_err()
-                .contains("evil.example")
-        );
+        assert!(verdict(&[("origin", "https://evil.example")]).unwrap_err().contains("evil.example"));
         assert!(verdict(&[("origin", "null")]).is_err());
         // Sec-Fetch-Site wins over a forged-looking but matching Origin.
-        assert!(
-            verdict(&[
-                ("sec-fetch-site", "cross-site"),
-                ("origin", "http://127.0.0.1:3000")
-            ])
-            .is_err()
-        );
+        assert!(verdict(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:3000")]).is_err());
     }
 }

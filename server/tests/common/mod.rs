@@ -14,8 +14,9 @@ pub struct TestApp {
     pub services: Services,
     /// A browser-like client: keeps cookies, sends our Origin on posts.
     pub client: reqwest::Client,
-    pub dir: TempDir,
+    dir: Option<TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 pub fn test_config(dir: &std::path::Path) -> Config {
@@ -28,6 +29,9 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         log: "warn".into(),
         log_format: LogFormat::Text,
         site_root: Some(dir.join("site")),
+        allow_private_upstreams: false,
+        upstream_timeout_secs: 15,
+        free_monthly_calls: 10_000,
     }
 }
 
@@ -37,27 +41,38 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::spawn_in(tempfile::tempdir().unwrap(), adjust).await
+    }
+
+    /// Starts on an existing data directory (e.g. one left by [`TestApp::stop`]).
+    pub async fn spawn_in(dir: TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(dir.path());
         adjust(&mut config);
         let (server, services) = Server::bind(config).await.expect("server starts");
         let addr = server.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.run_until(async {
+        let task = tokio::spawn(server.run_until(async {
             let _ = rx.await;
         }));
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        TestApp {
-            addr,
-            services,
-            client,
-            dir,
-            shutdown: Some(tx),
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestApp { addr, services, client, dir: Some(dir), shutdown: Some(tx), task: Some(task) }
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("the data directory is kept until the app stops").path()
+    }
+
+    /// Shuts the server down gracefully and hands back its data directory.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        self.services.db.close().await;
+        self.dir.take().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -81,34 +96,23 @@ impl TestApp {
     }
 
     pub async fn sign_up(&self, email: &str, password: &str) -> reqwest::Response {
-        self.server_fn("sign_up", &[("email", email), ("password", password)])
-            .await
+        self.server_fn("sign_up", &[("email", email), ("password", password)]).await
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.server_fn("log_in", &[("email", email), ("password", password)])
-            .await
+        self.server_fn("log_in", &[("email", email), ("password", password)]).await
     }
 
     /// A GET as a browser sends it (accepting HTML).
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .header("accept", "text/html,*/*")
-            .send()
-            .await
-            .unwrap()
+        self.client.get(self.url(path)).header("accept", "text/html,*/*").send().await.unwrap()
     }
 
     /// A client with no cookies that, like a browser, accepts HTML.
     pub fn anonymous(&self) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("accept", "text/html,application/json,*/*".parse().unwrap());
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(headers)
-            .build()
-            .unwrap()
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap()
     }
 }
 
@@ -123,6 +127,125 @@ impl Drop for TestApp {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     let status = response.status();
     let text = response.text().await.unwrap();
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))
+}
+
+pub mod upstream;
+
+use app::model::{Tier, UserView};
+use rmcp::RoleClient;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+pub type McpClient = RunningService<RoleClient, ()>;
+
+/// Which MCP protocol era a test client speaks.
+#[derive(Clone, Copy, Debug)]
+pub enum Era {
+    /// 2025-11-25: `initialize` handshake.
+    Legacy,
+    /// 2026-07-28: stateless, `server/discover`.
+    Modern,
+}
+
+/// An rmcp client connected to `url` (with a bearer token if given).
+pub async fn mcp_client(url: &str, token: Option<&str>, era: Era) -> Result<McpClient, String> {
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+    if let Some(token) = token {
+        config = config.auth_header(token.to_owned());
+    }
+    let transport = StreamableHttpClientTransport::from_config(config);
+    let lifecycle = match era {
+        Era::Legacy => ClientLifecycleMode::Initialize,
+        Era::Modern => ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
+    };
+    let connect = ().serve_with_lifecycle(transport, lifecycle);
+    match tokio::time::timeout(std::time::Duration::from_secs(10), connect).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("timed out connecting".into()),
+    }
+}
+
+pub async fn call(client: &McpClient, tool: &str, args: serde_json::Value) -> Result<CallToolResult, String> {
+    let args = args.as_object().cloned().unwrap_or_default();
+    client.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args)).await.map_err(|e| e.to_string())
+}
+
+/// The text of a tool result's first content block.
+pub fn text(result: &CallToolResult) -> String {
+    result.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default()
+}
+
+impl TestApp {
+    /// A test app whose actions may call loopback upstreams (the SSRF guard's
+    /// operator setting on), with a 1 s upstream timeout.
+    pub async fn with_local_upstreams() -> Self {
+        Self::spawn_with(|c| {
+            c.allow_private_upstreams = true;
+            c.upstream_timeout_secs = 1;
+        })
+        .await
+    }
+
+    /// An account with an API token.
+    pub async fn account(&self, email: &str, tier: Tier) -> (UserView, String) {
+        let user = self.services.accounts.create_user(email, PASSWORD, Default::default()).await.unwrap();
+        let user = self.services.accounts.set_tier(&user.id, tier).await.unwrap();
+        let token = self.services.accounts.create_token(&user.id, "tests").await.unwrap();
+        (user, token)
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.anonymous().request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Creates (and deploys) a server; returns (server id, client token).
+    pub async fn deploy(
+        &self,
+        token: &str,
+        spec: serde_json::Value,
+        extra: serde_json::Value,
+    ) -> (String, Option<String>) {
+        let mut body = serde_json::json!({ "spec": spec, "deploy": true });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self.api(reqwest::Method::POST, "/api/v1/servers", token, Some(body)).await;
+        let status = response.status();
+        let created = json(response).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
+        (created["server"]["id"].as_str().unwrap().to_owned(), created["token"].as_str().map(str::to_owned))
+    }
+
+    pub fn mcp_url(&self, slug: &str) -> String {
+        self.url(&format!("/mcp/{slug}"))
+    }
+}
+
+/// A minimal tool spec calling `url` with `method`.
+pub fn tool(name: &str, method: &str, url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": name,
+        "description": format!("{method} {url}"),
+        "input_schema": {"type": "object", "properties": {}},
+        "action": {"method": method, "url": url},
+    })
+}
+
+/// A spec with the given tools.
+pub fn spec(slug: &str, tools: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({ "name": format!("Server {slug}"), "slug": slug, "tools": tools })
 }

@@ -1,0 +1,127 @@
+//! The call log: one row per tool call, written off the request path.
+//!
+//! Calls are sent to a background writer over a bounded channel and stored
+//! in batches, together with the monthly usage counters. Rows never hold
+//! arguments, results or secrets. Entries older than 14 days are pruned.
+
+use crate::db::Db;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub const RETENTION_DAYS: i64 = 14;
+
+/// One finished tool call.
+#[derive(Clone, Debug)]
+pub struct CallRecord {
+    pub server_id: String,
+    pub owner_id: String,
+    pub tool: String,
+    /// Milliseconds since the Unix epoch.
+    pub started_at_ms: i64,
+    pub duration_ms: i64,
+    pub outcome: &'static str,
+    pub upstream_status: Option<u16>,
+    pub error: Option<String>,
+    /// `YYYY-MM` the call counts against.
+    pub month: String,
+    /// Whether the call counted towards the monthly quota.
+    pub counted: bool,
+}
+
+/// Where call records go.
+#[derive(Clone)]
+pub enum CallSink {
+    /// Batched into the database by a background writer.
+    Db(mpsc::Sender<CallRecord>),
+    /// Logged only (standalone mode has no database).
+    Log,
+}
+
+impl CallSink {
+    pub fn record(&self, record: CallRecord) {
+        match self {
+            CallSink::Db(tx) => {
+                if let Err(error) = tx.try_send(record) {
+                    tracing::warn!(%error, "call log is backed up; a call record was dropped");
+                }
+            }
+            CallSink::Log => tracing::info!(
+                tool = %record.tool,
+                outcome = record.outcome,
+                duration_ms = record.duration_ms,
+                upstream_status = ?record.upstream_status,
+                error = ?record.error,
+                "tool call"
+            ),
+        }
+    }
+}
+
+/// Starts the writer and the pruner; returns the sink to record into.
+pub fn start(db: Db) -> CallSink {
+    let (tx, rx) = mpsc::channel(10_000);
+    tokio::spawn(write_loop(db.clone(), rx));
+    tokio::spawn(prune_loop(db));
+    CallSink::Db(tx)
+}
+
+async fn write_loop(db: Db, mut rx: mpsc::Receiver<CallRecord>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        if let Err(error) = write_batch(&db, &batch).await {
+            tracing::error!(%error, records = batch.len(), "could not store call records");
+        }
+        batch.clear();
+    }
+}
+
+async fn write_batch(db: &Db, batch: &[CallRecord]) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    for r in batch {
+        sqlx::query(
+            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&r.server_id)
+        .bind(&r.owner_id)
+        .bind(&r.tool)
+        .bind(r.started_at_ms)
+        .bind(r.duration_ms)
+        .bind(r.outcome)
+        .bind(r.upstream_status.map(i64::from))
+        .bind(&r.error)
+        .execute(&mut *tx)
+        .await?;
+        if r.counted {
+            sqlx::query(
+                "insert into monthly_usage (owner_id, month, calls) values (?, ?, 1)
+                 on conflict (owner_id, month) do update set calls = monthly_usage.calls + 1",
+            )
+            .bind(&r.owner_id)
+            .bind(&r.month)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await
+}
+
+/// Deletes entries older than the retention period.
+pub async fn prune(db: &Db) -> sqlx::Result<u64> {
+    let cutoff_ms = (crate::db::now() - RETENTION_DAYS * 86_400) * 1000;
+    let done = sqlx::query("delete from call_log where started_at < ?").bind(cutoff_ms).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
+async fn prune_loop(db: Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match prune(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned old call log entries"),
+            Err(error) => tracing::error!(%error, "could not prune the call log"),
+        }
+    }
+}

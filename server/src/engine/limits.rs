@@ -1,0 +1,190 @@
+//! Per-server rate limit and concurrency cap, and per-account monthly quota.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// A server's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    pub calls_per_minute: u32,
+    pub burst: u32,
+    pub max_concurrency: u32,
+}
+
+impl ServerLimits {
+    pub const FREE: ServerLimits = ServerLimits { calls_per_minute: 60, burst: 10, max_concurrency: 4 };
+    pub const PAID: ServerLimits = ServerLimits { calls_per_minute: 600, burst: 100, max_concurrency: 16 };
+}
+
+/// Why a call was not admitted. Each becomes a JSON-RPC error naming the limit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "rate limit exceeded: this server allows {per_minute} calls a minute (bursts of {burst}); retry in {retry_secs} s"
+    )]
+    RateLimited { per_minute: u32, burst: u32, retry_secs: u64 },
+    #[error("this server is busy: {0} calls are already in progress, the most it runs at once; retry shortly")]
+    Busy(u32),
+    #[error(
+        "monthly quota exhausted: this account may make {0} tool calls a month on the free tier; it renews next month or with the paid tier"
+    )]
+    QuotaExhausted(u64),
+}
+
+impl Refusal {
+    /// JSON-RPC error code (implementation-defined server error range).
+    pub fn code(&self) -> i32 {
+        match self {
+            Refusal::RateLimited { .. } => -32029,
+            Refusal::Busy(_) => -32030,
+            Refusal::QuotaExhausted(_) => -32031,
+        }
+    }
+}
+
+/// A token bucket plus a semaphore.
+pub struct Limiter {
+    limits: ServerLimits,
+    bucket: Mutex<Bucket>,
+    running: Arc<Semaphore>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Limiter {
+    pub fn new(limits: ServerLimits) -> Self {
+        Limiter {
+            limits,
+            bucket: Mutex::new(Bucket { tokens: f64::from(limits.burst.max(1)), updated: Instant::now() }),
+            running: Arc::new(Semaphore::new(limits.max_concurrency.max(1) as usize)),
+        }
+    }
+
+    pub fn limits(&self) -> ServerLimits {
+        self.limits
+    }
+
+    /// Takes a concurrency slot and a rate token, or says which limit stops the call.
+    pub fn admit(&self) -> Result<OwnedSemaphorePermit, Refusal> {
+        let permit =
+            self.running.clone().try_acquire_owned().map_err(|_| Refusal::Busy(self.limits.max_concurrency))?;
+        let per_second = f64::from(self.limits.calls_per_minute.max(1)) / 60.0;
+        let burst = f64::from(self.limits.burst.max(1));
+        let mut bucket = self.bucket.lock().expect("limiter lock is never poisoned");
+        let now = Instant::now();
+        bucket.tokens = (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * per_second).min(burst);
+        bucket.updated = now;
+        if bucket.tokens < 1.0 {
+            let retry_secs = ((1.0 - bucket.tokens) / per_second).ceil() as u64;
+            return Err(Refusal::RateLimited {
+                per_minute: self.limits.calls_per_minute,
+                burst: self.limits.burst,
+                retry_secs: retry_secs.max(1),
+            });
+        }
+        bucket.tokens -= 1.0;
+        Ok(permit)
+    }
+}
+
+/// Calls per account and month, counted in memory and persisted by the call
+/// log writer. Shared by all mounted servers.
+#[derive(Default)]
+pub struct Usage {
+    counts: Mutex<HashMap<String, (String, u64)>>,
+}
+
+impl Usage {
+    /// Seeds the counters (at start, from the database).
+    pub fn seed(&self, month: &str, rows: impl IntoIterator<Item = (String, u64)>) {
+        let mut counts = self.counts.lock().expect("usage lock is never poisoned");
+        for (owner, calls) in rows {
+            counts.insert(owner, (month.to_owned(), calls));
+        }
+    }
+
+    /// Counts one call for `owner` in `month` unless `quota` is reached.
+    pub fn take(&self, owner: &str, month: &str, quota: Option<u64>) -> Result<(), Refusal> {
+        let mut counts = self.counts.lock().expect("usage lock is never poisoned");
+        let entry = counts.entry(owner.to_owned()).or_insert_with(|| (month.to_owned(), 0));
+        if entry.0 != month {
+            *entry = (month.to_owned(), 0);
+        }
+        if let Some(quota) = quota
+            && entry.1 >= quota
+        {
+            return Err(Refusal::QuotaExhausted(quota));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+
+    pub fn calls(&self, owner: &str, month: &str) -> u64 {
+        let counts = self.counts.lock().expect("usage lock is never poisoned");
+        counts.get(owner).filter(|(m, _)| m == month).map_or(0, |(_, n)| *n)
+    }
+}
+
+/// `YYYY-MM` (UTC) of a Unix time in seconds.
+pub fn month_of(unix_secs: i64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let days = unix_secs.div_euclid(86_400) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_pass_then_the_rate_applies() {
+        let limiter = Limiter::new(ServerLimits { calls_per_minute: 60, burst: 3, max_concurrency: 10 });
+        let permits: Vec<_> = (0..3).map(|_| limiter.admit().unwrap()).collect();
+        let refusal = limiter.admit().unwrap_err();
+        assert!(matches!(refusal, Refusal::RateLimited { per_minute: 60, burst: 3, .. }), "{refusal:?}");
+        assert!(refusal.to_string().contains("60 calls a minute"));
+        drop(permits);
+    }
+
+    #[test]
+    fn concurrency_is_capped() {
+        let limiter = Limiter::new(ServerLimits { calls_per_minute: 6000, burst: 100, max_concurrency: 2 });
+        let a = limiter.admit().unwrap();
+        let _b = limiter.admit().unwrap();
+        assert_eq!(limiter.admit().unwrap_err(), Refusal::Busy(2));
+        drop(a);
+        assert!(limiter.admit().is_ok());
+    }
+
+    #[test]
+    fn quota_counts_per_owner_and_month() {
+        let usage = Usage::default();
+        usage.seed("2026-11", [("ada".to_owned(), 2)]);
+        assert!(usage.take("ada", "2026-11", Some(3)).is_ok());
+        assert_eq!(usage.take("ada", "2026-11", Some(3)).unwrap_err(), Refusal::QuotaExhausted(3));
+        assert!(usage.take("bob", "2026-11", Some(3)).is_ok());
+        assert!(usage.take("ada", "2026-12", Some(3)).is_ok(), "a new month starts at zero");
+        assert!(usage.take("ada", "2026-12", None).is_ok());
+        assert_eq!(usage.calls("ada", "2026-12"), 2);
+    }
+
+    #[test]
+    fn months_are_computed_in_utc() {
+        assert_eq!(month_of(0), "1970-01");
+        assert_eq!(month_of(1_795_219_200), "2026-11"); // 2026-11-21
+        assert_eq!(month_of(1_798_761_599), "2026-12"); // 2026-12-31 23:59:59
+        assert_eq!(month_of(1_798_761_600), "2027-01");
+    }
+}

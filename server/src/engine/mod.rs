@@ -1,0 +1,406 @@
+//! The MCP engine: specs become live MCP servers inside this process.
+//!
+//! - [`Engine`] holds the routing table (slug → [`Mount`]), swapped
+//!   atomically on every change, the outbound client, the call log and the
+//!   usage counters.
+//! - A [`Live`] server is a compiled spec plus its secrets and limits; its
+//!   [`Live::call`] validates arguments, renders the request, sends it and
+//!   shapes the answer.
+//! - [`mcp`] adapts a `Live` to rmcp; [`dispatch`] is the `/mcp/{slug}` handler.
+
+pub mod calllog;
+pub mod dispatch;
+pub mod limits;
+pub mod mcp;
+pub mod outbound;
+pub mod render;
+pub mod ssrf;
+
+use app::spec::{Issue, ServerSpec, SpecLimits, validate};
+use arc_swap::ArcSwap;
+use calllog::{CallRecord, CallSink};
+use limits::{Limiter, ServerLimits, Usage};
+use mcp::{McpService, ToolReply};
+use outbound::{Outbound, OutboundError};
+use render::{Secrets, render};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How MCP clients authenticate to a server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientCheck {
+    Public,
+    /// SHA-256 of the token we issued.
+    Bearer([u8; 32]),
+}
+
+/// A spec with everything the hot path needs precomputed.
+pub struct Compiled {
+    pub spec: ServerSpec,
+    pub tools: Vec<rmcp::model::Tool>,
+    validators: Vec<jsonschema::Validator>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Compiled {
+    /// Validates (with `limits`) and compiles a spec; every problem is reported.
+    pub fn new(spec: ServerSpec, limits: SpecLimits) -> Result<Self, Vec<Issue>> {
+        let mut issues = validate(&spec, limits);
+        let mut validators = Vec::with_capacity(spec.tools.len());
+        for (i, tool) in spec.tools.iter().enumerate() {
+            match jsonschema::validator_for(&tool.input_schema) {
+                Ok(validator) => validators.push(validator),
+                Err(error) => issues.push(Issue {
+                    path: format!("tools[{i}].input_schema"),
+                    message: format!("is not a usable JSON Schema: {error}"),
+                }),
+            }
+            if let Err(error) = url::Url::parse(&tool.action.url.replace(['{', '}'], "")) {
+                issues.push(Issue {
+                    path: format!("tools[{i}].action.url"),
+                    message: format!("is not a valid URL: {error}"),
+                });
+            }
+        }
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let tools = spec.tools.iter().map(mcp::tool).collect();
+        let by_name = spec.tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        Ok(Compiled { spec, tools, validators, by_name })
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+}
+
+/// Everything needed to mount a server.
+pub struct MountRequest {
+    pub server_id: String,
+    pub owner_id: String,
+    pub spec: ServerSpec,
+    /// The owner's tier limits, checked again here.
+    pub spec_limits: SpecLimits,
+    pub secrets: Secrets,
+    pub client: ClientCheck,
+    pub limits: ServerLimits,
+    pub monthly_quota: Option<u64>,
+}
+
+/// A JSON-RPC error for a call that was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRefused {
+    pub code: i32,
+    pub message: String,
+}
+
+/// A server as it runs.
+pub struct Live {
+    pub server_id: String,
+    pub owner_id: String,
+    pub compiled: Compiled,
+    secrets: Secrets,
+    limiter: Limiter,
+    monthly_quota: Option<u64>,
+    outbound: Outbound,
+    calls: CallSink,
+    usage: Arc<Usage>,
+}
+
+/// A routing table entry.
+pub struct Mount {
+    pub live: Arc<Live>,
+    pub service: McpService,
+    pub client: ClientCheck,
+    cancel: CancellationToken,
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        // In-flight requests hold their own clones and finish; nothing new starts.
+        self.cancel.cancel();
+    }
+}
+
+/// Host and Origin rules for `/mcp`, from the public URL.
+#[derive(Clone, Debug)]
+pub struct HostRules {
+    /// `host[:port]` as clients send it in `Host`.
+    pub authority: String,
+    /// `scheme://host[:port]`.
+    pub origin: String,
+}
+
+impl HostRules {
+    pub fn from_public_url(url: &url::Url) -> Self {
+        let host = url.host_str().unwrap_or_default();
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        HostRules { authority, origin: url.origin().ascii_serialization() }
+    }
+}
+
+pub struct Engine {
+    table: ArcSwap<HashMap<Arc<str>, Arc<Mount>>>,
+    writer: Mutex<()>,
+    pub outbound: Outbound,
+    pub calls: CallSink,
+    pub usage: Arc<Usage>,
+    pub hosts: HostRules,
+    root: CancellationToken,
+}
+
+impl Engine {
+    pub fn new(outbound: Outbound, calls: CallSink, hosts: HostRules) -> Self {
+        Engine {
+            table: ArcSwap::from_pointee(HashMap::new()),
+            writer: Mutex::new(()),
+            outbound,
+            calls,
+            usage: Arc::new(Usage::default()),
+            hosts,
+            root: CancellationToken::new(),
+        }
+    }
+
+    /// The mounted server at `slug`, if any. Lock-free.
+    pub fn get(&self, slug: &str) -> Option<Arc<Mount>> {
+        self.table.load().get(slug).cloned()
+    }
+
+    pub fn mounted(&self) -> usize {
+        self.table.load().len()
+    }
+
+    /// Compiles and mounts (or replaces) a server at its slug. Requests already
+    /// running finish on the version they started with.
+    pub fn mount(&self, request: MountRequest) -> Result<(), Vec<Issue>> {
+        let mount = self.prepare(request)?;
+        let slug: Arc<str> = Arc::from(mount.live.compiled.spec.slug.as_str());
+        self.update(|table| {
+            table.insert(slug, Arc::new(mount));
+        });
+        Ok(())
+    }
+
+    /// Mounts many servers in one table swap (start-up). Returns the ones
+    /// that failed, with their problems.
+    pub fn mount_all(&self, requests: Vec<MountRequest>) -> Vec<(String, Vec<Issue>)> {
+        let mut failed = Vec::new();
+        let mut ready = Vec::with_capacity(requests.len());
+        for request in requests {
+            let id = request.server_id.clone();
+            match self.prepare(request) {
+                Ok(mount) => ready.push(mount),
+                Err(issues) => failed.push((id, issues)),
+            }
+        }
+        self.update(|table| {
+            for mount in ready {
+                table.insert(Arc::from(mount.live.compiled.spec.slug.as_str()), Arc::new(mount));
+            }
+        });
+        failed
+    }
+
+    /// Removes the server at `slug`; answers 404 from the next request on.
+    pub fn unmount(&self, slug: &str) -> bool {
+        let mut removed = false;
+        self.update(|table| removed = table.remove(slug).is_some());
+        removed
+    }
+
+    fn update(&self, change: impl FnOnce(&mut HashMap<Arc<str>, Arc<Mount>>)) {
+        let _writer = self.writer.lock().expect("engine writer lock is never poisoned");
+        let mut next = HashMap::clone(&self.table.load());
+        change(&mut next);
+        self.table.store(Arc::new(next));
+    }
+
+    fn prepare(&self, request: MountRequest) -> Result<Mount, Vec<Issue>> {
+        let compiled = Compiled::new(request.spec, request.spec_limits)?;
+        let live = Arc::new(Live {
+            server_id: request.server_id,
+            owner_id: request.owner_id,
+            compiled,
+            secrets: request.secrets,
+            limiter: Limiter::new(request.limits),
+            monthly_quota: request.monthly_quota,
+            outbound: self.outbound.clone(),
+            calls: self.calls.clone(),
+            usage: self.usage.clone(),
+        });
+        let cancel = self.root.child_token();
+        let service = mcp::service(live.clone(), cancel.clone());
+        Ok(Mount { live, service, client: request.client, cancel })
+    }
+}
+
+impl Live {
+    /// Runs one tool call, from argument validation to the shaped answer.
+    pub async fn call(&self, name: &str, arguments: Map<String, Value>) -> Result<ToolReply, CallRefused> {
+        let Some(index) = self.compiled.index(name) else {
+            return Err(CallRefused {
+                code: mcp::INVALID_PARAMS,
+                message: format!("unknown tool `{name}`; call tools/list to see this server's tools"),
+            });
+        };
+        let started = Instant::now();
+        let started_at_ms = crate::db::now_ms();
+        let month = limits::month_of(started_at_ms / 1000);
+        let record = |outcome: &'static str, status: Option<u16>, error: Option<String>, counted: bool| CallRecord {
+            server_id: self.server_id.clone(),
+            owner_id: self.owner_id.clone(),
+            tool: name.to_owned(),
+            started_at_ms,
+            duration_ms: started.elapsed().as_millis() as i64,
+            outcome,
+            upstream_status: status,
+            error,
+            month: month.clone(),
+            counted,
+        };
+
+        let _permit = match self.limiter.admit() {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                self.calls.record(record("refused", None, Some(refusal.to_string()), false));
+                return Err(CallRefused { code: refusal.code(), message: refusal.to_string() });
+            }
+        };
+        if let Err(refusal) = self.usage.take(&self.owner_id, &month, self.monthly_quota) {
+            self.calls.record(record("refused", None, Some(refusal.to_string()), false));
+            return Err(CallRefused { code: refusal.code(), message: refusal.to_string() });
+        }
+
+        let tool = &self.compiled.spec.tools[index];
+        let arguments_value = Value::Object(arguments);
+        let problems: Vec<String> = self.compiled.validators[index]
+            .iter_errors(&arguments_value)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
+            })
+            .collect();
+        if !problems.is_empty() {
+            let message = format!("invalid arguments for `{name}`: {}", problems.join("; "));
+            self.calls.record(record("invalid_arguments", None, Some(message.clone()), true));
+            return Ok(ToolReply::Failure(message));
+        }
+        let Value::Object(arguments) = arguments_value else { unreachable!("built from a map above") };
+
+        let rendered = match render(&tool.action, &arguments, &self.secrets) {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                self.calls.record(record("invalid_arguments", None, Some(error.0.clone()), true));
+                return Ok(ToolReply::Failure(error.0));
+            }
+        };
+        let mut request = self.outbound.client().request(rendered.method, rendered.url);
+        for (header, value) in &rendered.headers {
+            request = request.header(header.as_str(), value.as_str());
+        }
+        if let Some((content_type, body)) = rendered.body {
+            request = request.header(reqwest::header::CONTENT_TYPE, content_type).body(body);
+        }
+        let request = match request.build() {
+            Ok(request) => request,
+            Err(error) => {
+                let message = format!("could not build the request: {error}");
+                self.calls.record(record("invalid_arguments", None, Some(message.clone()), true));
+                return Ok(ToolReply::Failure(message));
+            }
+        };
+
+        match self.outbound.send(request).await {
+            Err(error) => {
+                let outcome = match &error {
+                    OutboundError::Timeout(_) => "timeout",
+                    OutboundError::TooLarge => "too_large",
+                    OutboundError::Forbidden(_) | OutboundError::CrossHostRedirect(_) => "forbidden",
+                    OutboundError::Connect(_) => "unreachable",
+                };
+                let message = error.to_string();
+                self.calls.record(record(outcome, None, Some(message.clone()), true));
+                Ok(ToolReply::Failure(message))
+            }
+            Ok(response) if !response.status.is_success() => {
+                let status = response.status;
+                let excerpt = excerpt(&response.body, 500);
+                let message = format!(
+                    "the upstream answered {} {}{}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or(""),
+                    if excerpt.is_empty() { String::new() } else { format!(": {excerpt}") }
+                );
+                self.calls.record(record("upstream_error", Some(status.as_u16()), Some(message.clone()), true));
+                Ok(ToolReply::Failure(message))
+            }
+            Ok(response) => {
+                let status = response.status.as_u16();
+                let reply = shape(&response, &tool.action.response);
+                self.calls.record(record("ok", Some(status), None, true));
+                Ok(reply)
+            }
+        }
+    }
+}
+
+/// The first `max` characters of a body, on one line, for error messages.
+fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max { format!("{}…", flat.chars().take(max).collect::<String>()) } else { flat }
+}
+
+/// Turns a successful upstream answer into the tool result: JSON is
+/// projected by the pointer and also returned as structured content (when
+/// it is an object); everything is cut to the response size cap.
+fn shape(response: &outbound::UpstreamResponse, shape: &app::spec::ResponseShape) -> ToolReply {
+    let is_json = response.content_type.as_deref().is_some_and(|t| t.contains("json"));
+    let parsed: Option<Value> = if is_json { serde_json::from_slice(&response.body).ok() } else { None };
+    let max = shape.max_bytes();
+    match parsed {
+        Some(value) => {
+            let value = match shape.pointer.as_deref().filter(|p| !p.is_empty()) {
+                None => value,
+                Some(pointer) => match value.pointer(pointer) {
+                    Some(part) => part.clone(),
+                    None => {
+                        return ToolReply::Failure(format!(
+                            "the upstream's JSON answer has nothing at `{pointer}` (the action's response pointer)"
+                        ));
+                    }
+                },
+            };
+            let text = value.to_string();
+            if text.len() > max {
+                ToolReply::Success { text: truncate(&text, max), structured: None }
+            } else {
+                let structured = value.is_object().then_some(value);
+                ToolReply::Success { text, structured }
+            }
+        }
+        None => {
+            let text = String::from_utf8_lossy(&response.body).into_owned();
+            ToolReply::Success { text: truncate(&text, max), structured: None }
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[truncated: the answer was {} bytes; showing the first {end}]", &text[..end], text.len())
+}

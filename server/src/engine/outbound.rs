@@ -1,0 +1,142 @@
+//! The one outbound HTTP client: no proxy, TCP_NODELAY, 5 s to connect,
+//! 15 s in all, redirects only within the same host, the SSRF guard on
+//! every address, and response bodies capped at 1 MiB while streaming.
+
+use super::ssrf::{AddressPolicy, GuardedResolver, SystemResolver, check_literal_host};
+use bytes::Bytes;
+use reqwest::dns::Resolve;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most of an upstream body we ever read.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Shared outbound client. Cheap to clone.
+#[derive(Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+    policy: AddressPolicy,
+    timeout: Duration,
+}
+
+/// What came back from upstream.
+#[derive(Debug)]
+pub struct UpstreamResponse {
+    pub status: reqwest::StatusCode,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the upstream did not answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+    #[error("the upstream's answer is larger than {} KiB", MAX_BODY_BYTES / 1024)]
+    TooLarge,
+    #[error("could not reach the upstream: {0}")]
+    Connect(String),
+    #[error("the upstream redirected to another host ({0}); only same-host redirects are followed")]
+    CrossHostRedirect(String),
+}
+
+impl Outbound {
+    pub fn new(policy: AddressPolicy) -> Self {
+        Self::with_resolver(policy, Arc::new(SystemResolver), TOTAL_TIMEOUT)
+    }
+
+    /// A client resolving names with `resolver` (then filtered by the
+    /// guard). Tests use this to make names resolve to chosen addresses.
+    pub fn with_resolver(policy: AddressPolicy, resolver: Arc<dyn Resolve>, timeout: Duration) -> Self {
+        let guarded = Arc::new(GuardedResolver::new(resolver, policy));
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            .dns_resolver(guarded)
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                let first = attempt.previous().first().and_then(|u| u.host_str()).map(str::to_owned);
+                let next = attempt.url().host_str().map(str::to_owned);
+                if attempt.previous().len() > 5 {
+                    attempt.error("more than 5 redirects")
+                } else if first != next {
+                    let to = attempt.url().to_string();
+                    attempt.error(CrossHost(to))
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .user_agent(concat!("AutoMCP/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the outbound client configuration is valid");
+        Outbound { client, policy, timeout }
+    }
+
+    pub fn policy(&self) -> AddressPolicy {
+        self.policy
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends `request` and reads at most [`MAX_BODY_BYTES`] of the answer.
+    pub async fn send(&self, request: reqwest::Request) -> Result<UpstreamResponse, OutboundError> {
+        check_literal_host(request.url(), self.policy).map_err(OutboundError::Forbidden)?;
+        let timeout = self.timeout;
+        let work = async {
+            let mut response = self.client.execute(request).await.map_err(|e| classify(e, timeout))?;
+            let status = response.status();
+            let content_type =
+                response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+                return Err(OutboundError::TooLarge);
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, timeout))? {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(OutboundError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(UpstreamResponse { status, content_type, body: Bytes::from(body) })
+        };
+        // The client's own timeout covers the body too; this is the backstop.
+        match tokio::time::timeout(timeout + Duration::from_millis(500), work).await {
+            Ok(result) => result,
+            Err(_) => Err(OutboundError::Timeout(timeout)),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct CrossHost(String);
+
+fn classify(error: reqwest::Error, timeout: Duration) -> OutboundError {
+    if error.is_timeout() {
+        return OutboundError::Timeout(timeout);
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(cause) = source {
+        if let Some(forbidden) = cause.downcast_ref::<super::ssrf::ForbiddenHost>() {
+            return OutboundError::Forbidden(forbidden.to_string());
+        }
+        if let Some(CrossHost(to)) = cause.downcast_ref::<CrossHost>() {
+            return OutboundError::CrossHostRedirect(to.clone());
+        }
+        source = cause.source();
+    }
+    // The chain's innermost message is the useful one ("connection refused").
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message = cause.to_string();
+        source = cause.source();
+    }
+    OutboundError::Connect(message)
+}

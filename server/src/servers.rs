@@ -1,0 +1,611 @@
+//! Hosted servers: storage, tier rules and mounting into the engine.
+//!
+//! Every query is scoped to the owner (`owner_id = caller`), so one account
+//! can neither see nor touch another's servers: a foreign id is "not found".
+
+use crate::accounts::secret_hash;
+use crate::crypto::{self, Binding};
+use crate::db::{Db, now};
+use crate::engine::limits::ServerLimits;
+use crate::engine::{ClientCheck, Engine, MountRequest};
+use crate::error::ResultExt;
+use crate::secret::InstanceKey;
+use app::model::{
+    AppError, CallView, ClientAuth, CreateServer, Limits, LimitsInput, ServerCreated, ServerStatus, ServerView, Tier,
+    TokenIssued, UpdateServer, UserView,
+};
+use app::spec::{ServerSpec, SpecLimits, credential_names, validate};
+use base64::Engine as _;
+use rand::RngCore;
+use std::sync::Arc;
+
+/// Active servers a free account may have.
+pub const FREE_MAX_ACTIVE_SERVERS: i64 = 3;
+/// Every client token starts with this.
+pub const SERVER_TOKEN_PREFIX: &str = "amcp_srv_";
+const MAX_SECRET_BYTES: usize = 8 * 1024;
+
+#[derive(Clone)]
+pub struct Servers {
+    db: Db,
+    key: Arc<InstanceKey>,
+    engine: Arc<Engine>,
+    public_url: url::Url,
+    free_monthly_quota: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ServerRow {
+    id: String,
+    owner_id: String,
+    slug: String,
+    name: String,
+    spec: String,
+    status: String,
+    client_auth: String,
+    token_hash: Option<String>,
+    calls_per_minute: Option<i64>,
+    burst: Option<i64>,
+    max_concurrency: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    id: String,
+    tool: String,
+    started_at: i64,
+    duration_ms: i64,
+    outcome: String,
+    upstream_status: Option<i64>,
+    error: Option<String>,
+}
+
+macro_rules! select_servers {
+    ($rest:literal) => {
+        concat!(
+            "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
+                    max_concurrency, created_at, updated_at from servers ",
+            $rest
+        )
+    };
+}
+
+fn status_of(text: &str) -> ServerStatus {
+    match text {
+        "active" => ServerStatus::Active,
+        "disabled" => ServerStatus::Disabled,
+        _ => ServerStatus::Draft,
+    }
+}
+
+fn issue_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{SERVER_TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn check_credential(name: &str, value: Option<&str>) -> Result<(), AppError> {
+    if !app::spec::valid_tool_name(name) {
+        return Err(AppError::invalid(
+            format!("credentials.{name}"),
+            format!("`{name}` is not a valid credential name: use 1 to 64 of A-Z, a-z, 0-9, `_` and `-`"),
+        ));
+    }
+    if let Some(value) = value
+        && (value.is_empty() || value.len() > MAX_SECRET_BYTES)
+    {
+        return Err(AppError::invalid(
+            format!("credentials.{name}"),
+            format!("a credential value must be 1 to {MAX_SECRET_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+impl Servers {
+    pub fn new(
+        db: Db,
+        key: Arc<InstanceKey>,
+        engine: Arc<Engine>,
+        public_url: url::Url,
+        free_monthly_quota: u64,
+    ) -> Self {
+        Servers { db, key, engine, public_url, free_monthly_quota }
+    }
+
+    fn limits_for(&self, tier: Tier, row: &ServerRow) -> Limits {
+        let base = match tier {
+            Tier::Free => ServerLimits::FREE,
+            Tier::Paid => ServerLimits::PAID,
+        };
+        let pick = |custom: Option<i64>, default: u32| custom.and_then(|v| u32::try_from(v).ok()).unwrap_or(default);
+        Limits {
+            calls_per_minute: pick(row.calls_per_minute, base.calls_per_minute),
+            burst: pick(row.burst, base.burst),
+            max_concurrency: pick(row.max_concurrency, base.max_concurrency),
+            monthly_quota: match tier {
+                Tier::Free => Some(self.free_monthly_quota),
+                Tier::Paid => None,
+            },
+        }
+    }
+
+    pub fn endpoint(&self, slug: &str) -> String {
+        self.public_url.join(&format!("mcp/{slug}")).map(|u| u.to_string()).unwrap_or_else(|_| format!("/mcp/{slug}"))
+    }
+
+    async fn view(&self, row: ServerRow, tier: Tier) -> Result<ServerView, AppError> {
+        let spec: ServerSpec = serde_json::from_str(&row.spec).or_internal("parse stored spec")?;
+        let stored: Vec<String> =
+            sqlx::query_scalar("select name from server_credentials where server_id = ? order by name")
+                .bind(&row.id)
+                .fetch_all(&self.db)
+                .await
+                .or_internal("list credential names")?;
+        let missing = credential_names(&spec).into_iter().filter(|name| !stored.contains(name)).collect();
+        Ok(ServerView {
+            endpoint: self.endpoint(&row.slug),
+            limits: self.limits_for(tier, &row),
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            status: status_of(&row.status),
+            client_auth: if row.client_auth == "public" { ClientAuth::Public } else { ClientAuth::Bearer },
+            tool_count: spec.tools.len(),
+            credentials: stored,
+            missing_credentials: missing,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            spec,
+        })
+    }
+
+    async fn row(&self, owner: &UserView, id: &str) -> Result<ServerRow, AppError> {
+        sqlx::query_as(select_servers!("where id = ? and owner_id = ?"))
+            .bind(id)
+            .bind(&owner.id)
+            .fetch_optional(&self.db)
+            .await
+            .or_internal("load server")?
+            .ok_or_else(|| AppError::not_found(format!("you have no server with id `{id}`")))
+    }
+
+    fn check_spec(spec: &ServerSpec, tier: Tier) -> Result<(), AppError> {
+        let issues = validate(spec, SpecLimits::for_tier(tier));
+        if issues.is_empty() { Ok(()) } else { Err(AppError::invalid_spec(issues)) }
+    }
+
+    fn check_limits(input: Option<&LimitsInput>, tier: Tier) -> Result<(), AppError> {
+        let Some(input) = input else { return Ok(()) };
+        if tier == Tier::Free && *input != LimitsInput::default() {
+            return Err(AppError::forbidden(
+                "custom limits are for the paid tier; free servers allow 60 calls a minute, 4 at a time",
+            ));
+        }
+        for (field, value) in [
+            ("calls_per_minute", input.calls_per_minute),
+            ("burst", input.burst),
+            ("max_concurrency", input.max_concurrency),
+        ] {
+            if value == Some(0) || value.is_some_and(|v| v > 100_000) {
+                return Err(AppError::invalid(format!("limits.{field}"), "must be 1 to 100000"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a server from a full spec; deploys it when asked.
+    pub async fn create(&self, owner: &UserView, input: CreateServer) -> Result<ServerCreated, AppError> {
+        Self::check_spec(&input.spec, owner.tier)?;
+        Self::check_limits(input.limits.as_ref(), owner.tier)?;
+        for (name, value) in &input.credentials {
+            check_credential(name, Some(value))?;
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let token = (input.client_auth == ClientAuth::Bearer).then(issue_token);
+        let spec_json = serde_json::to_string(&input.spec).or_internal("serialize spec")?;
+        let limits = input.limits.unwrap_or_default();
+        let time = now();
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let inserted = sqlx::query(
+            "insert into servers (id, owner_id, slug, name, spec, status, client_auth, token_hash,
+                                  calls_per_minute, burst, max_concurrency, created_at, updated_at)
+             values (?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&owner.id)
+        .bind(&input.spec.slug)
+        .bind(input.spec.name.trim())
+        .bind(&spec_json)
+        .bind(input.client_auth.as_str())
+        .bind(token.as_deref().map(secret_hash))
+        .bind(limits.calls_per_minute.map(i64::from))
+        .bind(limits.burst.map(i64::from))
+        .bind(limits.max_concurrency.map(i64::from))
+        .bind(time)
+        .bind(time)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(AppError::conflict(
+                    "spec.slug",
+                    format!("the slug `{}` is already taken; choose another", input.spec.slug),
+                ));
+            }
+            Err(e) => return Err(e).or_internal("insert server"),
+        }
+        for (name, value) in &input.credentials {
+            self.store_credential(&mut tx, &owner.id, &id, name, value).await?;
+        }
+        tx.commit().await.or_internal("commit server")?;
+        tracing::info!(server_id = %id, slug = %input.spec.slug, tools = input.spec.tools.len(), "server created");
+        let server = if input.deploy { self.deploy(owner, &id).await? } else { self.get(owner, &id).await? };
+        Ok(ServerCreated { server, token })
+    }
+
+    async fn store_credential(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        owner_id: &str,
+        server_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), AppError> {
+        let sealed = crypto::seal(&self.key, &Binding { owner_id, server_id, name }, value);
+        sqlx::query(
+            "insert into server_credentials (server_id, name, sealed, updated_at) values (?, ?, ?, ?)
+             on conflict (server_id, name) do update set sealed = excluded.sealed, updated_at = excluded.updated_at",
+        )
+        .bind(server_id)
+        .bind(name)
+        .bind(sealed)
+        .bind(now())
+        .execute(&mut **tx)
+        .await
+        .or_internal("store credential")?;
+        Ok(())
+    }
+
+    pub async fn list(&self, owner: &UserView) -> Result<Vec<ServerView>, AppError> {
+        let rows: Vec<ServerRow> = sqlx::query_as(select_servers!("where owner_id = ? order by created_at, slug"))
+            .bind(&owner.id)
+            .fetch_all(&self.db)
+            .await
+            .or_internal("list servers")?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            views.push(self.view(row, owner.tier).await?);
+        }
+        Ok(views)
+    }
+
+    pub async fn get(&self, owner: &UserView, id: &str) -> Result<ServerView, AppError> {
+        let row = self.row(owner, id).await?;
+        self.view(row, owner.tier).await
+    }
+
+    /// Changes spec, client auth, credentials or limits; a live server is
+    /// re-mounted at once (calls already running finish on the old version).
+    pub async fn update(&self, owner: &UserView, id: &str, input: UpdateServer) -> Result<ServerView, AppError> {
+        let row = self.row(owner, id).await?;
+        if let Some(spec) = &input.spec {
+            Self::check_spec(spec, owner.tier)?;
+        }
+        Self::check_limits(input.limits.as_ref(), owner.tier)?;
+        for (name, value) in &input.credentials {
+            check_credential(name, value.as_deref())?;
+        }
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        if let Some(spec) = &input.spec {
+            let spec_json = serde_json::to_string(spec).or_internal("serialize spec")?;
+            let updated = sqlx::query(
+                "update servers set spec = ?, slug = ?, name = ?, updated_at = ? where id = ? and owner_id = ?",
+            )
+            .bind(spec_json)
+            .bind(&spec.slug)
+            .bind(spec.name.trim())
+            .bind(now())
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&mut *tx)
+            .await;
+            match updated {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(AppError::conflict(
+                        "spec.slug",
+                        format!("the slug `{}` is already taken; choose another", spec.slug),
+                    ));
+                }
+                Err(e) => return Err(e).or_internal("update spec"),
+            }
+        }
+        if let Some(auth) = input.client_auth {
+            if auth == ClientAuth::Public {
+                sqlx::query(
+                    "update servers set client_auth = 'public', token_hash = null where id = ? and owner_id = ?",
+                )
+                .bind(id)
+                .bind(&owner.id)
+                .execute(&mut *tx)
+                .await
+                .or_internal("update client auth")?;
+            } else if row.client_auth == "public" {
+                return Err(AppError::invalid(
+                    "client_auth",
+                    "to require a token, rotate the token (POST /api/v1/servers/{id}/token): it is shown once",
+                ));
+            }
+        }
+        if let Some(limits) = input.limits {
+            sqlx::query(
+                "update servers set calls_per_minute = ?, burst = ?, max_concurrency = ? where id = ? and owner_id = ?",
+            )
+            .bind(limits.calls_per_minute.map(i64::from))
+            .bind(limits.burst.map(i64::from))
+            .bind(limits.max_concurrency.map(i64::from))
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&mut *tx)
+            .await
+            .or_internal("update limits")?;
+        }
+        for (name, value) in &input.credentials {
+            match value {
+                Some(value) => self.store_credential(&mut tx, &owner.id, id, name, value).await?,
+                None => {
+                    sqlx::query("delete from server_credentials where server_id = ? and name = ?")
+                        .bind(id)
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await
+                        .or_internal("delete credential")?;
+                }
+            }
+        }
+        sqlx::query("update servers set updated_at = ? where id = ? and owner_id = ?")
+            .bind(now())
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&mut *tx)
+            .await
+            .or_internal("touch server")?;
+        tx.commit().await.or_internal("commit update")?;
+        if row.status == "active" {
+            if input.spec.as_ref().is_some_and(|spec| spec.slug != row.slug) {
+                self.engine.unmount(&row.slug);
+            }
+            self.mount(id).await?;
+        }
+        self.get(owner, id).await
+    }
+
+    /// Makes a server live at its endpoint.
+    pub async fn deploy(&self, owner: &UserView, id: &str) -> Result<ServerView, AppError> {
+        let row = self.row(owner, id).await?;
+        if row.status != "active" && owner.tier == Tier::Free {
+            let active: i64 =
+                sqlx::query_scalar("select count(*) from servers where owner_id = ? and status = 'active'")
+                    .bind(&owner.id)
+                    .fetch_one(&self.db)
+                    .await
+                    .or_internal("count active servers")?;
+            if active >= FREE_MAX_ACTIVE_SERVERS {
+                return Err(AppError::forbidden(format!(
+                    "the free tier allows at most {FREE_MAX_ACTIVE_SERVERS} active servers and you have {active}; \
+                     disable one or upgrade to the paid tier"
+                )));
+            }
+        }
+        sqlx::query("update servers set status = 'active', updated_at = ? where id = ? and owner_id = ?")
+            .bind(now())
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&self.db)
+            .await
+            .or_internal("activate server")?;
+        if let Err(error) = self.mount(id).await {
+            // Keep what is stored in line with what is served.
+            sqlx::query("update servers set status = ? where id = ?")
+                .bind(&row.status)
+                .bind(id)
+                .execute(&self.db)
+                .await
+                .or_internal("revert status")?;
+            return Err(error);
+        }
+        tracing::info!(server_id = %id, slug = %row.slug, "server deployed");
+        self.get(owner, id).await
+    }
+
+    /// Takes a server offline; its endpoint answers 404 from now on.
+    pub async fn disable(&self, owner: &UserView, id: &str) -> Result<ServerView, AppError> {
+        let row = self.row(owner, id).await?;
+        sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ? and owner_id = ?")
+            .bind(now())
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&self.db)
+            .await
+            .or_internal("disable server")?;
+        self.engine.unmount(&row.slug);
+        tracing::info!(server_id = %id, slug = %row.slug, "server disabled");
+        self.get(owner, id).await
+    }
+
+    pub async fn delete(&self, owner: &UserView, id: &str) -> Result<(), AppError> {
+        let row = self.row(owner, id).await?;
+        self.engine.unmount(&row.slug);
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        for statement in [
+            "delete from call_log where server_id = ?",
+            "delete from server_credentials where server_id = ?",
+            "delete from servers where id = ?",
+        ] {
+            sqlx::query(statement).bind(id).execute(&mut *tx).await.or_internal("delete server")?;
+        }
+        tx.commit().await.or_internal("commit delete")?;
+        tracing::info!(server_id = %id, slug = %row.slug, "server deleted");
+        Ok(())
+    }
+
+    /// Issues a new client token (the old one stops working at once) and
+    /// switches the server to bearer auth.
+    pub async fn rotate_token(&self, owner: &UserView, id: &str) -> Result<TokenIssued, AppError> {
+        let row = self.row(owner, id).await?;
+        let token = issue_token();
+        sqlx::query(
+            "update servers set client_auth = 'bearer', token_hash = ?, updated_at = ? where id = ? and owner_id = ?",
+        )
+        .bind(secret_hash(&token))
+        .bind(now())
+        .bind(id)
+        .bind(&owner.id)
+        .execute(&self.db)
+        .await
+        .or_internal("rotate token")?;
+        if row.status == "active" {
+            self.mount(id).await?;
+        }
+        tracing::info!(server_id = %id, "client token rotated");
+        Ok(TokenIssued { token })
+    }
+
+    /// The most recent calls, newest first.
+    pub async fn calls(&self, owner: &UserView, id: &str, limit: u32) -> Result<Vec<CallView>, AppError> {
+        self.row(owner, id).await?;
+        let rows: Vec<CallRow> = sqlx::query_as(
+            "select id, tool, started_at, duration_ms, outcome, upstream_status, error from call_log
+             where server_id = ? and owner_id = ? order by started_at desc, id desc limit ?",
+        )
+        .bind(id)
+        .bind(&owner.id)
+        .bind(i64::from(limit.clamp(1, 500)))
+        .fetch_all(&self.db)
+        .await
+        .or_internal("list calls")?;
+        Ok(rows
+            .into_iter()
+            .map(|row| CallView {
+                id: row.id,
+                tool: row.tool,
+                started_at: row.started_at,
+                duration_ms: row.duration_ms,
+                outcome: row.outcome,
+                upstream_status: row.upstream_status.and_then(|s| u16::try_from(s).ok()),
+                error: row.error,
+            })
+            .collect())
+    }
+
+    /// Builds the engine's mount request for a stored server.
+    async fn mount_request(&self, row: ServerRow, tier: Tier) -> Result<MountRequest, AppError> {
+        let spec: ServerSpec = serde_json::from_str(&row.spec).or_internal("parse stored spec")?;
+        let sealed: Vec<(String, String)> =
+            sqlx::query_as("select name, sealed from server_credentials where server_id = ?")
+                .bind(&row.id)
+                .fetch_all(&self.db)
+                .await
+                .or_internal("load credentials")?;
+        let mut secrets = std::collections::HashMap::new();
+        for (name, sealed) in sealed {
+            let binding = Binding { owner_id: &row.owner_id, server_id: &row.id, name: &name };
+            let value = crypto::open(&self.key, &binding, &sealed).or_internal("open credential")?;
+            secrets.insert(name, value);
+        }
+        let client = match (&*row.client_auth, &row.token_hash) {
+            ("bearer", Some(hash)) => {
+                let bytes = hex::decode(hash).or_internal("decode token hash")?;
+                ClientCheck::Bearer(bytes.try_into().map_err(|_| AppError::internal("a stored token hash is damaged"))?)
+            }
+            ("bearer", None) => return Err(AppError::internal("a bearer server has no token hash")),
+            _ => ClientCheck::Public,
+        };
+        let limits = self.limits_for(tier, &row);
+        Ok(MountRequest {
+            server_id: row.id,
+            owner_id: row.owner_id,
+            spec,
+            spec_limits: SpecLimits::for_tier(tier),
+            secrets,
+            client,
+            limits: ServerLimits {
+                calls_per_minute: limits.calls_per_minute,
+                burst: limits.burst,
+                max_concurrency: limits.max_concurrency,
+            },
+            monthly_quota: limits.monthly_quota,
+        })
+    }
+
+    async fn owner_tier(&self, owner_id: &str) -> Result<Tier, AppError> {
+        let tier: String = sqlx::query_scalar("select tier from users where id = ?")
+            .bind(owner_id)
+            .fetch_one(&self.db)
+            .await
+            .or_internal("load owner tier")?;
+        Ok(tier.parse().unwrap_or_default())
+    }
+
+    /// (Re)mounts one stored server from the database.
+    async fn mount(&self, id: &str) -> Result<(), AppError> {
+        let row: ServerRow = sqlx::query_as(select_servers!("where id = ?"))
+            .bind(id)
+            .fetch_one(&self.db)
+            .await
+            .or_internal("load server to mount")?;
+        let tier = self.owner_tier(&row.owner_id).await?;
+        let request = self.mount_request(row, tier).await?;
+        self.engine.mount(request).map_err(AppError::invalid_spec)
+    }
+
+    /// Mounts every active server (at start-up). Servers that fail are
+    /// logged and left unmounted; the rest serve.
+    pub async fn mount_all(&self) -> Result<usize, AppError> {
+        let rows: Vec<ServerRow> = sqlx::query_as(select_servers!("where status = 'active'"))
+            .fetch_all(&self.db)
+            .await
+            .or_internal("load active servers")?;
+        let mut requests = Vec::with_capacity(rows.len());
+        for row in rows {
+            let slug = row.slug.clone();
+            let tier = self.owner_tier(&row.owner_id).await?;
+            match self.mount_request(row, tier).await {
+                Ok(request) => requests.push(request),
+                Err(error) => tracing::error!(%slug, %error, "could not prepare server for mounting"),
+            }
+        }
+        let total = requests.len();
+        let failed = self.engine.mount_all(requests);
+        for (id, issues) in &failed {
+            tracing::error!(server_id = %id, issues = ?issues, "could not mount server");
+        }
+        let month = crate::engine::limits::month_of(now());
+        let usage: Vec<(String, i64)> = sqlx::query_as("select owner_id, calls from monthly_usage where month = ?")
+            .bind(&month)
+            .fetch_all(&self.db)
+            .await
+            .or_internal("load monthly usage")?;
+        self.engine.usage.seed(&month, usage.into_iter().map(|(owner, calls)| (owner, calls.max(0) as u64)));
+        Ok(total - failed.len())
+    }
+
+    /// Re-mounts an owner's active servers (after a tier change).
+    pub async fn remount_owner(&self, owner_id: &str) -> Result<(), AppError> {
+        let ids: Vec<String> = sqlx::query_scalar("select id from servers where owner_id = ? and status = 'active'")
+            .bind(owner_id)
+            .fetch_all(&self.db)
+            .await
+            .or_internal("list owner's active servers")?;
+        for id in ids {
+            if let Err(error) = self.mount(&id).await {
+                tracing::warn!(server_id = %id, %error, "server could not be re-mounted after a tier change");
+            }
+        }
+        Ok(())
+    }
+}

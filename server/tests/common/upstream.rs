@@ -1,0 +1,102 @@
+//! A small real HTTP API on loopback that records what it receives: the
+//! stand-in for the third-party APIs that actions call.
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+#[derive(Clone)]
+pub struct Upstream {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Upstream {
+    /// Routes (any method):
+    /// - `/status/{code}`: answers that status with a short text body
+    /// - `/slow/{ms}`: waits, then answers JSON
+    /// - `/big`: a 2 MiB body
+    /// - `/text`: text/plain
+    /// - `/redirect-away`: 302 to another host
+    /// - anything else: 200 JSON describing the request
+    pub async fn start() -> Self {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let app = axum::Router::new().fallback(handle).with_state(seen.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Upstream { addr, seen }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    pub fn last(&self) -> Seen {
+        self.seen().pop().expect("the upstream received a request")
+    }
+}
+
+async fn handle(State(seen): State<Arc<Mutex<Vec<Seen>>>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 10 * 1024 * 1024).await.unwrap();
+    let path = parts.uri.path().to_owned();
+    let record = Seen {
+        method: parts.method.clone(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    };
+    seen.lock().unwrap().push(record);
+
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["status", code] => {
+            let status = StatusCode::from_u16(code.parse().unwrap()).unwrap();
+            (status, format!("upstream says {code}: something is off")).into_response()
+        }
+        ["slow", ms] => {
+            tokio::time::sleep(Duration::from_millis(ms.parse().unwrap())).await;
+            axum::Json(serde_json::json!({"slow": true})).into_response()
+        }
+        ["big"] => (StatusCode::OK, vec![b'x'; 2 * 1024 * 1024]).into_response(),
+        ["text"] => ([("content-type", "text/plain")], "plain text answer").into_response(),
+        ["redirect-away"] => (StatusCode::FOUND, [("location", "http://other.invalid/")]).into_response(),
+        _ => axum::Json(serde_json::json!({
+            "method": parts.method.as_str(),
+            "path": path,
+            "query": parts.uri.query(),
+            "body": String::from_utf8_lossy(&body),
+            "data": { "items": [1, 2, 3], "next": null },
+        }))
+        .into_response(),
+    }
+}
