@@ -28,6 +28,10 @@ pub enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Serve one server spec at /mcp without a database (standalone mode,
+    /// what paid servers run on their own machines). Credentials come from
+    /// AUTOMCP_CREDENTIAL_<NAME> variables.
+    RunSpec(crate::standalone::RunSpec),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,7 +77,7 @@ fn parse_tier(text: &str) -> Result<Tier, String> {
 pub async fn run_command(services: &Services, command: Command, stdin: &mut dyn Read) -> anyhow::Result<String> {
     let accounts = &services.accounts;
     match command {
-        Command::Serve => bail!("`serve` is not an operator command"),
+        Command::Serve | Command::RunSpec(_) => bail!("this is not an operator command"),
         Command::User(UserCommand::Create { email, password_stdin: _, admin, tier }) => {
             let mut password = String::new();
             stdin.read_to_string(&mut password).context("could not read the password from standard input")?;

@@ -15,5 +15,6 @@ pub mod http;
 pub mod secret;
 pub mod servers;
 pub mod services;
+pub mod standalone;
 pub mod startup;
 pub mod telemetry;

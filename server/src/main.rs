@@ -19,6 +19,26 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     cli.config.validate()?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::RunSpec(args) => {
+            let mut config = cli.config;
+            let listener = tokio::net::TcpListener::bind(config.bind)
+                .await
+                .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", config.bind))?;
+            let addr = listener.local_addr()?;
+            config.bound_to(addr);
+            let (engine, slug) = server::standalone::prepare(&config, &args, |name| std::env::var(name).ok())?;
+            tracing::info!(%addr, %slug, "AutoMCP standalone server is listening at /mcp");
+            let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::warn!(%error, "could not set TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, server::standalone::router(engine, slug))
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
         Command::Serve => {
             let (server, services) = Server::bind(cli.config).await?;
             tracing::info!(

@@ -1,0 +1,118 @@
+//! Standalone mode: `automcp run-spec` serves one spec at `/mcp` with the
+//! same engine, auth and limits as the hosted service, without a database.
+//! This is what a paid server runs on its owner's machine.
+
+use crate::config::Config;
+use crate::engine::calllog::CallSink;
+use crate::engine::limits::ServerLimits;
+use crate::engine::outbound::Outbound;
+use crate::engine::ssrf::{AddressPolicy, SystemResolver};
+use crate::engine::{ClientCheck, Engine, HostRules, MountRequest, dispatch};
+use anyhow::{Context, bail};
+use app::spec::{ServerSpec, SpecLimits, credential_names};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::routing::{any, get};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunSpec {
+    /// The server spec (JSON), as stored by AutoMCP.
+    #[arg(long)]
+    pub spec: PathBuf,
+    /// SHA-256 (hex) of the bearer token clients must send.
+    #[arg(long, env = "AUTOMCP_SERVER_TOKEN_SHA256", hide_env_values = true)]
+    pub token_sha256: Option<String>,
+    /// Serve without client authentication (refused unless given explicitly).
+    #[arg(long)]
+    pub public: bool,
+}
+
+/// The environment variable that carries credential `name`.
+pub fn credential_env(name: &str) -> String {
+    format!("AUTOMCP_CREDENTIAL_{}", name.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// Loads the spec and credentials and builds the engine with the one server
+/// mounted. `env` looks variables up (the process environment in `main`).
+pub fn prepare(config: &Config, args: &RunSpec, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<(Arc<Engine>, String)> {
+    let text = std::fs::read_to_string(&args.spec).with_context(|| format!("could not read {}", args.spec.display()))?;
+    let spec: ServerSpec =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid server spec", args.spec.display()))?;
+    let client = match (&args.token_sha256, args.public) {
+        (Some(_), true) => bail!("give either --public or a token hash, not both"),
+        (None, false) => bail!(
+            "no client authentication: set AUTOMCP_SERVER_TOKEN_SHA256 (or --token-sha256) to the SHA-256 of the \
+             bearer token clients will send, or pass --public to serve without one"
+        ),
+        (None, true) => ClientCheck::Public,
+        (Some(hex), false) => {
+            let bytes = hex::decode(hex.trim()).context("the token hash must be 64 hexadecimal characters")?;
+            let Ok(hash) = <[u8; 32]>::try_from(bytes.as_slice()) else {
+                bail!("the token hash must be 64 hexadecimal characters (32 bytes)");
+            };
+            ClientCheck::Bearer(hash)
+        }
+    };
+    let mut secrets = HashMap::new();
+    let mut missing = Vec::new();
+    for name in credential_names(&spec) {
+        match env(&credential_env(&name)) {
+            Some(value) => {
+                secrets.insert(name, value);
+            }
+            None => missing.push(credential_env(&name)),
+        }
+    }
+    if !missing.is_empty() {
+        bail!("the spec's actions need credentials; set {}", missing.join(", "));
+    }
+    let public_url = config.public_url();
+    let outbound = Outbound::with_resolver(
+        AddressPolicy { allow_private: config.allow_private_upstreams },
+        Arc::new(SystemResolver),
+        std::time::Duration::from_secs(config.upstream_timeout_secs.max(1)),
+    );
+    let engine = Arc::new(Engine::new(outbound, CallSink::Log, HostRules::from_public_url(&public_url)));
+    let slug = spec.slug.clone();
+    engine
+        .mount(MountRequest {
+            server_id: slug.clone(),
+            owner_id: "standalone".into(),
+            spec,
+            spec_limits: SpecLimits::UNLIMITED,
+            secrets,
+            client,
+            limits: ServerLimits::PAID,
+            monthly_quota: None,
+        })
+        .map_err(|issues| {
+            let list: Vec<String> = issues.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("the spec has problems:\n  {}", list.join("\n  "))
+        })?;
+    Ok((engine, slug))
+}
+
+#[derive(Clone)]
+struct Standalone {
+    engine: Arc<Engine>,
+    slug: Arc<str>,
+}
+
+/// `/mcp` and `/healthz` for one mounted server.
+pub fn router(engine: Arc<Engine>, slug: String) -> Router {
+    let state = Standalone { engine, slug: Arc::from(slug) };
+    Router::new()
+        .route("/mcp", any(mcp))
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .with_state(state)
+}
+
+async fn mcp(State(state): State<Standalone>, request: Request) -> axum::response::Response {
+    match state.engine.get(&state.slug) {
+        Some(mount) => dispatch::serve(&state.engine.hosts, &mount, request).await,
+        None => dispatch::rpc_error(axum::http::StatusCode::NOT_FOUND, -32601, "no server is mounted"),
+    }
+}
