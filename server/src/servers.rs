@@ -603,7 +603,21 @@ impl Servers {
             .or_internal("list owner's active servers")?;
         for id in ids {
             if let Err(error) = self.mount(&id).await {
-                tracing::warn!(server_id = %id, %error, "server could not be re-mounted after a tier change");
+                // It no longer fits the account's tier (e.g. more tools than the
+                // free tier allows): take it offline rather than serve it unchecked.
+                let slug: String = sqlx::query_scalar("select slug from servers where id = ?")
+                    .bind(&id)
+                    .fetch_one(&self.db)
+                    .await
+                    .or_internal("load slug")?;
+                self.engine.unmount(&slug);
+                sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ?")
+                    .bind(now())
+                    .bind(&id)
+                    .execute(&self.db)
+                    .await
+                    .or_internal("disable server")?;
+                tracing::warn!(server_id = %id, %error, "server disabled: it no longer fits the account's tier");
             }
         }
         Ok(())

@@ -37,8 +37,13 @@ pub fn credential_env(name: &str) -> String {
 
 /// Loads the spec and credentials and builds the engine with the one server
 /// mounted. `env` looks variables up (the process environment in `main`).
-pub fn prepare(config: &Config, args: &RunSpec, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<(Arc<Engine>, String)> {
-    let text = std::fs::read_to_string(&args.spec).with_context(|| format!("could not read {}", args.spec.display()))?;
+pub fn prepare(
+    config: &Config,
+    args: &RunSpec,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<(Arc<Engine>, String)> {
+    let text =
+        std::fs::read_to_string(&args.spec).with_context(|| format!("could not read {}", args.spec.display()))?;
     let spec: ServerSpec =
         serde_json::from_str(&text).with_context(|| format!("{} is not a valid server spec", args.spec.display()))?;
     let client = match (&args.token_sha256, args.public) {

@@ -340,3 +340,70 @@ async fn credentials_are_sealed_and_never_returned() {
     assert_eq!(sealed.len(), 2);
     assert!(sealed.iter().all(|s| !s.contains("sk-live") && !s.contains("ada:pw")));
 }
+
+#[tokio::test]
+async fn calls_in_flight_finish_on_the_version_they_started_with() {
+    let app = TestApp::with_local_upstreams().await;
+    let up = Upstream::start().await;
+    let (_, api) = app.account("ada@example.com", Tier::Free).await;
+    let (id, token) = app.deploy(&api, spec("swap", vec![tool("work", "GET", &up.url("/slow/600"))]), json!({})).await;
+    let token = token.unwrap();
+    let client = mcp_client(&app.mcp_url("swap"), Some(&token), Era::Legacy).await.unwrap();
+
+    let in_flight = tokio::spawn(async move { call(&client, "work", json!({})).await });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let v2 = spec("swap", vec![tool("work", "GET", &up.url("/v2"))]);
+    let response = app.api(Method::PUT, &format!("/api/v1/servers/{id}"), &api, Some(json!({"spec": v2}))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let client = mcp_client(&app.mcp_url("swap"), Some(&token), Era::Legacy).await.unwrap();
+    let result = call(&client, "work", json!({})).await.unwrap();
+    assert_eq!(result.structured_content.unwrap()["path"], "/v2");
+    let old = in_flight.await.unwrap().unwrap();
+    assert_eq!(old.is_error, Some(false), "{}", text(&old));
+    assert_eq!(old.structured_content.unwrap()["slow"], true);
+}
+
+#[tokio::test]
+async fn a_downgrade_takes_servers_that_no_longer_fit_offline() {
+    let app = TestApp::with_local_upstreams().await;
+    let (admin, admin_api) = app.account("root@example.com", Tier::Paid).await;
+    assert!(admin.is_admin);
+    let (user, api) = app.account("ada@example.com", Tier::Paid).await;
+    let five: Vec<_> = (0..5).map(|i| tool(&format!("t{i}"), "GET", "http://127.0.0.1:9/")).collect();
+    let (id, _) = app.deploy(&api, spec("wide", five), json!({"client_auth": "public"})).await;
+    let (small, _) = app.deploy(&api, spec("small", vec![tool("t", "GET", "http://127.0.0.1:9/")]), json!({})).await;
+    assert!(app.services.engine.get("wide").is_some());
+
+    let body = json!({"tier": "free"});
+    let response = app.api(Method::PUT, &format!("/api/v1/admin/users/{}/tier", user.id), &admin_api, Some(body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(app.services.engine.get("wide").is_none(), "5 tools do not fit the free tier");
+    assert_eq!(
+        json(app.api(Method::GET, &format!("/api/v1/servers/{id}"), &api, None).await).await["status"],
+        "disabled"
+    );
+    let small = json(app.api(Method::GET, &format!("/api/v1/servers/{small}"), &api, None).await).await;
+    assert_eq!(small["status"], "active");
+    assert_eq!(small["limits"]["calls_per_minute"], 60, "free limits now apply");
+    assert!(app.services.engine.get("small").is_some());
+}
+
+#[tokio::test]
+async fn call_log_entries_older_than_14_days_are_pruned() {
+    let app = TestApp::spawn().await;
+    let now_ms = server::db::now() * 1000;
+    for (id, age_days) in [("old", 15), ("recent", 13)] {
+        sqlx::query(
+            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome) values (?, 's', 'o', 't', ?, 1, 'ok')",
+        )
+        .bind(id)
+        .bind(now_ms - age_days * 86_400_000)
+        .execute(&app.services.db)
+        .await
+        .unwrap();
+    }
+    assert_eq!(server::engine::calllog::prune(&app.services.db).await.unwrap(), 1);
+    let left: Vec<String> = sqlx::query_scalar("select id from call_log").fetch_all(&app.services.db).await.unwrap();
+    assert_eq!(left, ["recent"]);
+}

@@ -1,0 +1,433 @@
+//! Benchmark of the hosted MCP engine. Prints figures; asserts nothing.
+//!
+//!   cargo build --release -p server --bin automcp --example bench_mcp
+//!   $CARGO_TARGET_DIR/release/examples/bench_mcp
+//!
+//! Side by side, in one run, on loopback:
+//! - tools/call throughput, latency (p50/p99) and server CPU per call through
+//!   `/mcp/{slug}` of a running `automcp` with 1 server mounted, then with
+//!   10,000 mounted (calls spread over all slugs), against a minimal
+//!   standalone rmcp server with the same tool, at 1 and 16 connections;
+//! - time from a deploy request to the first successful call, with 10,000 mounted;
+//! - resident memory per mounted server.
+//!
+//! Every server's tool makes the same GET to one upstream process. Settings:
+//! `AUTOMCP_BIN` (default: `automcp` beside this program's directory),
+//! `BENCH_SECS` (default 5 per measurement), `BENCH_SERVERS` (default 10000).
+
+use rmcp::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    match args.get(1).map(String::as_str) {
+        Some("upstream") => runtime.block_on(upstream()),
+        Some("standalone") => runtime.block_on(standalone(args[2].clone())),
+        _ => runtime.block_on(bench()),
+    }
+}
+
+/// The API every tool calls: a fixed small JSON answer.
+async fn upstream() {
+    let app = axum::Router::new().fallback(|| async { axum::Json(serde_json::json!({"ok": true, "n": 42})) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("LISTENING {}", listener.local_addr().unwrap());
+    let listener = axum::serve::ListenerExt::tap_io(listener, |s| {
+        s.set_nodelay(true).ok();
+    });
+    axum::serve(listener, app).await.unwrap();
+}
+
+/// The baseline: a minimal rmcp server with the same tool (stateless, JSON).
+#[derive(Clone)]
+struct Minimal {
+    http: reqwest::Client,
+    url: Arc<str>,
+}
+
+impl ServerHandler for Minimal {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+
+    async fn list_tools(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let schema = serde_json::json!({"type": "object", "properties": {}});
+        Ok(ListToolsResult::with_all_items(vec![Tool::new(
+            "ping",
+            "GET the upstream",
+            Arc::new(schema.as_object().unwrap().clone()),
+        )]))
+    }
+
+    async fn call_tool(
+        &self,
+        _: CallToolRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let body =
+            self.http.get(&*self.url).send().await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let text = body.text().await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
+    }
+}
+
+async fn standalone(upstream: String) {
+    let http = reqwest::Client::builder().tcp_nodelay(true).no_proxy().build().unwrap();
+    let handler = Minimal { http, url: Arc::from(format!("http://{upstream}/ping")) };
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .disable_allowed_hosts();
+    let service =
+        StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), config);
+    let app = axum::Router::new().nest_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("LISTENING {}", listener.local_addr().unwrap());
+    let listener = axum::serve::ListenerExt::tap_io(listener, |s| {
+        s.set_nodelay(true).ok();
+    });
+    axum::serve(listener, app).await.unwrap();
+}
+
+struct Proc {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Starts this program in a helper mode and reads its address from stdout.
+fn helper(mode: &[&str]) -> Proc {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(mode)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("LISTENING ").expect("helper prints its address").to_owned();
+    Proc { child, addr }
+}
+
+fn automcp_bin() -> std::path::PathBuf {
+    std::env::var_os("AUTOMCP_BIN").map(Into::into).unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap();
+        exe.parent().unwrap().parent().unwrap().join("automcp")
+    })
+}
+
+/// Starts `automcp serve` on a fresh data directory.
+fn automcp(data: &std::path::Path) -> Proc {
+    let mut child = Command::new(automcp_bin())
+        .arg("serve")
+        .env("AUTOMCP_DATA_DIR", data)
+        .env("AUTOMCP_BIND", "127.0.0.1:0")
+        .env("AUTOMCP_LOG_FORMAT", "json")
+        .env("AUTOMCP_LOG", "warn,server::startup=info,server=info,tower_http=warn")
+        .env("AUTOMCP_ALLOW_PRIVATE_UPSTREAMS", "true")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the release automcp (set AUTOMCP_BIN)");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("automcp exited").unwrap();
+        if line.contains("AutoMCP is listening") {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            break v["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    Proc { child, addr }
+}
+
+/// utime + stime of a process, in microseconds.
+fn cpu_micros(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks * 1_000_000 / 100 // USER_HZ is 100 on Linux
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+struct Figures {
+    calls: usize,
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    cpu_per_call_us: f64,
+    errors: usize,
+}
+
+fn call_body(i: usize) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"ping","arguments":{{}}}}}}"#)
+}
+
+/// Closed-loop load: `connections` workers POST tools/call for `secs` seconds.
+async fn load(pid: u32, urls: Arc<Vec<String>>, connections: usize, secs: u64) -> Figures {
+    let client =
+        reqwest::Client::builder().tcp_nodelay(true).no_proxy().pool_max_idle_per_host(connections).build().unwrap();
+    // Warm up connections and caches.
+    for i in 0..connections.max(4) * 4 {
+        let url = &urls[i % urls.len()];
+        client
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(call_body(i))
+            .send()
+            .await
+            .unwrap();
+    }
+    let cpu_before = cpu_micros(pid);
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..connections {
+        let client = client.clone();
+        let urls = urls.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut i = worker;
+            let mut rng = worker as u64 * 7919 + 1;
+            while Instant::now() < deadline {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let url = &urls[(rng as usize) % urls.len()];
+                let t = Instant::now();
+                let response = client
+                    .post(url)
+                    .header("accept", "application/json, text/event-stream")
+                    .header("content-type", "application/json")
+                    .body(call_body(i))
+                    .send()
+                    .await;
+                let ok = match response {
+                    Ok(r) if r.status().is_success() => r.text().await.map(|t| t.contains("\"ok\"")).unwrap_or(false),
+                    _ => false,
+                };
+                latencies.push(t.elapsed());
+                if !ok {
+                    errors += 1;
+                }
+                i += connections;
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_micros(pid) - cpu_before;
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Figures {
+        calls: latencies.len(),
+        per_sec: latencies.len() as f64 / elapsed,
+        p50: pick(0.50),
+        p99: pick(0.99),
+        cpu_per_call_us: cpu as f64 / latencies.len() as f64,
+        errors,
+    }
+}
+
+fn print(label: &str, f: &Figures) {
+    println!(
+        "{label:<42} {:>9.0} calls/s  p50 {:>7.3} ms  p99 {:>7.3} ms  server CPU {:>6.1} µs/call  ({} calls, {} errors)",
+        f.per_sec,
+        f.p50.as_secs_f64() * 1e3,
+        f.p99.as_secs_f64() * 1e3,
+        f.cpu_per_call_us,
+        f.calls,
+        f.errors
+    );
+}
+
+fn spec(slug: &str, upstream: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": slug, "slug": slug,
+        "tools": [{
+            "name": "ping", "description": "GET the upstream",
+            "input_schema": {"type": "object", "properties": {}},
+            "action": {"method": "GET", "url": format!("http://{upstream}/ping")}
+        }]
+    })
+}
+
+async fn bench() {
+    let secs: u64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let servers: usize = std::env::var("BENCH_SERVERS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let data = tempfile::tempdir().unwrap();
+    let bin = automcp_bin();
+    let cli = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(&bin)
+            .args(args)
+            .env("AUTOMCP_DATA_DIR", data.path())
+            .env("AUTOMCP_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    cli(
+        &["user", "create", "--email", "bench@example.com", "--password-stdin", "--tier", "paid"],
+        "benchmark passphrase\n",
+    );
+    let token = cli(&["token", "create", "--email", "bench@example.com"], "");
+
+    let upstream = helper(&["upstream"]);
+    let baseline = helper(&["standalone", &upstream.addr]);
+    let hosted = automcp(data.path());
+    let pid = hosted.child.id();
+    let api = reqwest::Client::new();
+    let base = format!("http://{}", hosted.addr);
+    let create = |slug: String| {
+        let api = api.clone();
+        let base = base.clone();
+        let token = token.clone();
+        let body = serde_json::json!({
+            "spec": spec(&slug, &upstream.addr),
+            "client_auth": "public",
+            "deploy": true,
+            "limits": {"calls_per_minute": 100000, "burst": 100000, "max_concurrency": 64}
+        });
+        async move {
+            let response =
+                api.post(format!("{base}/api/v1/servers")).bearer_auth(&token).json(&body).send().await.unwrap();
+            assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        }
+    };
+
+    println!("AutoMCP MCP engine benchmark ({secs} s per measurement, loopback, {} cores)", num_cpus());
+    create("s0".into()).await;
+    let rss_one = rss_kib(pid);
+    let one = Arc::new(vec![format!("{base}/mcp/s0")]);
+    let standalone_url = Arc::new(vec![format!("http://{}/mcp", baseline.addr)]);
+
+    let mut results = Vec::new();
+    for connections in [1, 16] {
+        let s = load(baseline.child.id(), standalone_url.clone(), connections, secs).await;
+        print(&format!("standalone rmcp, c={connections}"), &s);
+        let h = load(pid, one.clone(), connections, secs).await;
+        print(&format!("/mcp/{{slug}}, 1 mounted, c={connections}"), &h);
+        results.push((connections, s, h));
+    }
+
+    let t = Instant::now();
+    let mut pending = Vec::new();
+    for i in 1..servers {
+        pending.push(create(format!("s{i}")));
+        if pending.len() == 16 {
+            futures_util::future::join_all(pending.drain(..)).await;
+        }
+    }
+    futures_util::future::join_all(pending).await;
+    println!("mounted {servers} servers through the API in {:.1} s", t.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_many = rss_kib(pid);
+    let many = Arc::new((0..servers).map(|i| format!("{base}/mcp/s{i}")).collect::<Vec<_>>());
+    let mut many_results = Vec::new();
+    for connections in [1, 16] {
+        let m = load(pid, many.clone(), connections, secs).await;
+        print(&format!("/mcp/{{slug}}, {servers} mounted (random slug), c={connections}"), &m);
+        many_results.push(m);
+    }
+
+    // Deploy → first successful call, with everything mounted.
+    let mut waits = Vec::new();
+    let client = reqwest::Client::builder().tcp_nodelay(true).build().unwrap();
+    for i in 0..100 {
+        let slug = format!("fresh{i}");
+        let t = Instant::now();
+        create(slug.clone()).await;
+        let deployed = t.elapsed();
+        let first = Instant::now();
+        loop {
+            let r = client
+                .post(format!("{base}/mcp/{slug}"))
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .body(call_body(1))
+                .send()
+                .await
+                .unwrap();
+            if r.status().is_success() && r.text().await.unwrap().contains("\"ok\"") {
+                break;
+            }
+        }
+        waits.push((deployed, first.elapsed(), t.elapsed()));
+    }
+    let mut total: Vec<Duration> = waits.iter().map(|w| w.2).collect();
+    total.sort();
+    let mut after: Vec<Duration> = waits.iter().map(|w| w.1).collect();
+    after.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+
+    println!();
+    println!("== summary ==");
+    for ((connections, s, h), m) in results.iter().zip(&many_results) {
+        println!(
+            "c={connections:<2}: mounted/standalone = {:.2} (target >= 0.90); {servers}/1 mounted = {:.2} (target >= 0.85); CPU hosted/standalone = {:.2}",
+            h.per_sec / s.per_sec,
+            m.per_sec / h.per_sec,
+            h.cpu_per_call_us / s.cpu_per_call_us
+        );
+    }
+    println!("single-connection p50 through /mcp/{{slug}}: {:.3} ms (target < 1 ms)", ms(results[0].2.p50));
+    println!(
+        "deploy request + first successful call, {servers} mounted: p50 {:.1} ms, p99 {:.1} ms (target p99 <= 50 ms); \
+         first call after the deploy answered: p50 {:.2} ms, p99 {:.2} ms",
+        ms(total[49]),
+        ms(total[98]),
+        ms(after[49]),
+        ms(after[98])
+    );
+    println!(
+        "memory: RSS {} KiB with 1 mounted, {} KiB with {servers}: {:.1} KiB per mounted server (target <= 16 KB)",
+        rss_one,
+        rss_many,
+        (rss_many.saturating_sub(rss_one)) as f64 / (servers - 1) as f64
+    );
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
