@@ -403,7 +403,8 @@ async fn call_log_entries_older_than_14_days_are_pruned() {
         .await
         .unwrap();
     }
-    assert_eq!(server::engine::calllog::prune(&app.services.db).await.unwrap(), 1);
+    // (The background pruner may have run first; either way one pass has now run.)
+    assert!(server::engine::calllog::prune(&app.services.db).await.unwrap() <= 1);
     let left: Vec<String> = sqlx::query_scalar("select id from call_log").fetch_all(&app.services.db).await.unwrap();
     assert_eq!(left, ["recent"]);
 }
