@@ -4,6 +4,8 @@
 //! (not hashed) so logs and tests can name them.
 
 use crate::model::{AppError, Tier, UserView};
+use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
+use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::ssr;
 use leptos::prelude::*;
@@ -57,4 +59,53 @@ pub async fn list_users() -> Result<Vec<UserView>, AppError> {
 pub async fn set_user_tier(user_id: String, tier: Tier) -> Result<UserView, AppError> {
     let backend = ssr::backend()?;
     backend.set_tier(&ssr::headers(), user_id, tier).await.map_err(ssr::reply)
+}
+
+/// Starts the create-server wizard; tools are proposed in the background.
+#[server(prefix = "/api/fn", endpoint = "wizard/start", input = Json)]
+pub async fn begin_wizard(input: StartWizard) -> Result<WizardView, AppError> {
+    let backend = ssr::backend()?;
+    backend.start_wizard(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+/// One wizard's current state (poll it while `processing`).
+#[server(prefix = "/api/fn", endpoint = "wizard/get", input = Json)]
+pub async fn get_wizard(id: String) -> Result<WizardView, AppError> {
+    let backend = ssr::backend()?;
+    backend.wizard(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// The signed-in user's unfinished wizards, to resume.
+#[server(prefix = "/api/fn", endpoint = "wizard/unfinished", input = Json)]
+pub async fn unfinished_wizards() -> Result<Vec<WizardView>, AppError> {
+    let backend = ssr::backend()?;
+    backend.unfinished_wizards(&ssr::headers()).await.map_err(ssr::reply)
+}
+
+/// Generates again after a failure.
+#[server(prefix = "/api/fn", endpoint = "wizard/retry", input = Json)]
+pub async fn retry_wizard(id: String) -> Result<WizardView, AppError> {
+    let backend = ssr::backend()?;
+    backend.retry_wizard(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Chooses the tools to keep (free tier: at most 3).
+#[server(prefix = "/api/fn", endpoint = "wizard/tools", input = Json)]
+pub async fn select_wizard_tools(id: String, input: SelectTools) -> Result<WizardView, AppError> {
+    let backend = ssr::backend()?;
+    backend.select_wizard_tools(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+/// Sets how clients authenticate and the upstream credentials.
+#[server(prefix = "/api/fn", endpoint = "wizard/auth", input = Json)]
+pub async fn configure_wizard_auth(id: String, input: ConfigureAuth) -> Result<WizardView, AppError> {
+    let backend = ssr::backend()?;
+    backend.configure_wizard_auth(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+/// Makes the server live; returns its endpoint and token (shown once).
+#[server(prefix = "/api/fn", endpoint = "wizard/activate", input = Json)]
+pub async fn activate_wizard(id: String) -> Result<Activated, AppError> {
+    let backend = ssr::backend()?;
+    backend.activate_wizard(&ssr::headers(), id).await.map_err(ssr::reply)
 }

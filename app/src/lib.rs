@@ -2,6 +2,7 @@
 //!
 //! - [`model`]: wasm-safe types shared with the server (and its API).
 //! - [`spec`]: the server spec (tools as HTTP actions) and its validation.
+//! - [`wizard`]: the create-server wizard's state machine and types.
 //! - [`api`]: server functions, thin shells over [`ssr::Backend`].
 //! - [`auth`]: the signed-in state the pages share.
 //! - [`components`] and [`pages`]: the UI.
@@ -17,6 +18,7 @@ pub mod components;
 pub mod model;
 pub mod pages;
 pub mod spec;
+pub mod wizard;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -8,6 +8,7 @@
 //! backend, call it, report.
 
 use crate::model::{AppError, Tier, UserView};
+use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -38,6 +39,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_users(&self, headers: &HeaderMap) -> Result<Vec<UserView>, AppError>;
     /// Changes an account's tier (admins only).
     async fn set_tier(&self, headers: &HeaderMap, user_id: String, tier: Tier) -> Result<UserView, AppError>;
+    async fn start_wizard(&self, headers: &HeaderMap, input: StartWizard) -> Result<WizardView, AppError>;
+    async fn wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError>;
+    async fn unfinished_wizards(&self, headers: &HeaderMap) -> Result<Vec<WizardView>, AppError>;
+    async fn retry_wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError>;
+    async fn select_wizard_tools(&self, headers: &HeaderMap, id: String, input: SelectTools) -> Result<WizardView, AppError>;
+    async fn configure_wizard_auth(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: ConfigureAuth,
+    ) -> Result<WizardView, AppError>;
+    async fn activate_wizard(&self, headers: &HeaderMap, id: String) -> Result<Activated, AppError>;
 }
 
 /// How the backend is stored in context.

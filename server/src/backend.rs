@@ -5,6 +5,7 @@ use crate::auth::{clear_cookie, cookie_name, read_cookie, session_cookie};
 use crate::services::Services;
 use app::model::{AppError, Tier, UserView};
 use app::ssr::{Backend, NewSession};
+use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 
 #[async_trait::async_trait]
@@ -39,5 +40,45 @@ impl Backend for Services {
     async fn set_tier(&self, headers: &HeaderMap, user_id: String, tier: Tier) -> Result<UserView, AppError> {
         let caller = self.require_user(headers).await?;
         self.change_tier(Some(&caller), &user_id, tier).await
+    }
+
+    async fn start_wizard(&self, headers: &HeaderMap, input: StartWizard) -> Result<WizardView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.start(&caller, input).await
+    }
+
+    async fn wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.get(&caller, &id).await
+    }
+
+    async fn unfinished_wizards(&self, headers: &HeaderMap) -> Result<Vec<WizardView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.unfinished(&caller).await
+    }
+
+    async fn retry_wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.retry(&caller, &id).await
+    }
+
+    async fn select_wizard_tools(&self, headers: &HeaderMap, id: String, input: SelectTools) -> Result<WizardView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.select_tools(&caller, &id, input).await
+    }
+
+    async fn configure_wizard_auth(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: ConfigureAuth,
+    ) -> Result<WizardView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.configure_auth(&caller, &id, input).await
+    }
+
+    async fn activate_wizard(&self, headers: &HeaderMap, id: String) -> Result<Activated, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.activate(&caller, &id).await
     }
 }

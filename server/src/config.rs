@@ -55,6 +55,24 @@ pub struct Config {
     #[arg(long, env = "AUTOMCP_FREE_MONTHLY_CALLS", default_value_t = 10_000, global = true)]
     pub free_monthly_calls: u64,
 
+    /// Base URL of an OpenAI-compatible chat-completions API used to propose
+    /// tools (e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1`).
+    /// Without it, the wizard works from OpenAPI documents only.
+    #[arg(long, env = "AUTOMCP_LLM_BASE_URL", global = true)]
+    pub llm_base_url: Option<String>,
+
+    /// API key for the LLM API, sent as a bearer token (optional for local models).
+    #[arg(long, env = "AUTOMCP_LLM_API_KEY", hide_env_values = true, global = true)]
+    pub llm_api_key: Option<String>,
+
+    /// The model name to ask (e.g. `gpt-4o-mini`, `llama3.1`).
+    #[arg(long, env = "AUTOMCP_LLM_MODEL", global = true)]
+    pub llm_model: Option<String>,
+
+    /// Seconds one LLM request may take.
+    #[arg(long, env = "AUTOMCP_LLM_TIMEOUT_SECS", default_value_t = 60, global = true)]
+    pub llm_timeout_secs: u64,
+
     /// Where the built web assets (`pkg/`, favicon) are. Default: `site` in
     /// the directory holding the executable (the build puts them there), else
     /// `target/site`.
@@ -105,6 +123,16 @@ impl Config {
         self.bind = addr;
     }
 
+    /// The LLM settings, when an LLM is configured.
+    pub fn llm(&self) -> Option<crate::generate::llm::LlmConfig> {
+        Some(crate::generate::llm::LlmConfig {
+            base_url: self.llm_base_url.clone()?,
+            api_key: self.llm_api_key.clone(),
+            model: self.llm_model.clone()?,
+            timeout: std::time::Duration::from_secs(self.llm_timeout_secs.max(1)),
+        })
+    }
+
     /// Checks what clap cannot: values that parse but make no sense.
     pub fn validate(&self) -> anyhow::Result<()> {
         let url = self.public_url();
@@ -113,6 +141,17 @@ impl Config {
         }
         if url.host_str().is_none() {
             bail!("AUTOMCP_PUBLIC_URL must name a host, got `{url}`");
+        }
+        match (&self.llm_base_url, &self.llm_model) {
+            (Some(url), Some(_)) => {
+                let parsed = Url::parse(url).with_context(|| format!("AUTOMCP_LLM_BASE_URL `{url}` is not a URL"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    bail!("AUTOMCP_LLM_BASE_URL must be an http:// or https:// URL");
+                }
+            }
+            (Some(_), None) => bail!("AUTOMCP_LLM_BASE_URL is set but AUTOMCP_LLM_MODEL is not: name the model to use"),
+            (None, Some(_)) => bail!("AUTOMCP_LLM_MODEL is set but AUTOMCP_LLM_BASE_URL is not"),
+            (None, None) => {}
         }
         if let Some(key) = &self.secret_key {
             crate::secret::InstanceKey::from_hex(key).context("AUTOMCP_SECRET_KEY is not usable")?;

@@ -7,8 +7,10 @@ use crate::db::Db;
 use crate::engine::outbound::Outbound;
 use crate::engine::ssrf::{AddressPolicy, SystemResolver};
 use crate::engine::{Engine, HostRules, calllog};
+use crate::generate::llm::Llm;
 use crate::secret::InstanceKey;
 use crate::servers::Servers;
+use crate::wizards::Wizards;
 use app::model::{AppError, Tier, UserView};
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub engine: Arc<Engine>,
     pub servers: Servers,
+    pub wizards: Wizards,
 }
 
 impl Services {
@@ -37,9 +40,11 @@ impl Services {
             std::time::Duration::from_secs(config.upstream_timeout_secs.max(1)),
         );
         let hosts = HostRules::from_public_url(&public_url);
-        let engine = Arc::new(Engine::new(outbound, calllog::start(db.clone()), hosts));
+        let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
         let servers = Servers::new(db.clone(), key.clone(), engine.clone(), public_url, config.free_monthly_calls);
-        Ok(Services { accounts: Accounts::new(db.clone()), config: Arc::new(config), db, key, engine, servers })
+        let llm = config.llm().map(Llm::new);
+        let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone());
+        Ok(Services { accounts: Accounts::new(db.clone()), config: Arc::new(config), db, key, engine, servers, wizards })
     }
 
     /// Changes a tier (the caller must be an admin, or `None` for the

@@ -26,6 +26,7 @@ impl Server {
         let mounted =
             services.servers.mount_all().await.map_err(|e| anyhow::anyhow!("could not mount servers: {e}"))?;
         tracing::info!(mounted, "mounted the active servers");
+        services.wizards.spawn_worker();
         Ok((Server { listener, router: crate::http::router(services.clone()) }, services))
     }
 

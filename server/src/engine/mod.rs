@@ -322,7 +322,7 @@ impl Live {
             Err(error) => {
                 let outcome = match &error {
                     OutboundError::Timeout(_) => "timeout",
-                    OutboundError::TooLarge => "too_large",
+                    OutboundError::TooLarge(_) => "too_large",
                     OutboundError::Forbidden(_) | OutboundError::CrossHostRedirect(_) => "forbidden",
                     OutboundError::Connect(_) => "unreachable",
                 };

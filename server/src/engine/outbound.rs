@@ -35,8 +35,8 @@ pub enum OutboundError {
     Forbidden(String),
     #[error("the upstream did not answer within {} s", .0.as_secs())]
     Timeout(Duration),
-    #[error("the upstream's answer is larger than {} KiB", MAX_BODY_BYTES / 1024)]
-    TooLarge,
+    #[error("the upstream's answer is larger than {} KiB", .0 / 1024)]
+    TooLarge(usize),
     #[error("could not reach the upstream: {0}")]
     Connect(String),
     #[error("the upstream redirected to another host ({0}); only same-host redirects are followed")]
@@ -86,6 +86,11 @@ impl Outbound {
 
     /// Sends `request` and reads at most [`MAX_BODY_BYTES`] of the answer.
     pub async fn send(&self, request: reqwest::Request) -> Result<UpstreamResponse, OutboundError> {
+        self.send_with_limit(request, MAX_BODY_BYTES).await
+    }
+
+    /// Sends `request` and reads at most `limit` bytes of the answer.
+    pub async fn send_with_limit(&self, request: reqwest::Request, limit: usize) -> Result<UpstreamResponse, OutboundError> {
         check_literal_host(request.url(), self.policy).map_err(OutboundError::Forbidden)?;
         let timeout = self.timeout;
         let work = async {
@@ -93,13 +98,13 @@ impl Outbound {
             let status = response.status();
             let content_type =
                 response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-                return Err(OutboundError::TooLarge);
+            if response.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(OutboundError::TooLarge(limit));
             }
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, timeout))? {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(OutboundError::TooLarge);
+                if body.len() + chunk.len() > limit {
+                    return Err(OutboundError::TooLarge(limit));
                 }
                 body.extend_from_slice(&chunk);
             }

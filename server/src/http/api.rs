@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, json_error};
 use crate::services::Services;
+use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use app::model::{
     AppError, CallView, CreateServer, ServerCreated, ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
@@ -27,6 +28,12 @@ pub fn router() -> Router<super::AppState> {
         .route("/servers/{id}/disable", post(disable_server))
         .route("/servers/{id}/token", post(rotate_token))
         .route("/servers/{id}/calls", get(list_calls))
+        .route("/wizard", get(list_wizards).post(start_wizard))
+        .route("/wizard/{id}", get(get_wizard))
+        .route("/wizard/{id}/retry", post(retry_wizard))
+        .route("/wizard/{id}/tools", post(select_wizard_tools))
+        .route("/wizard/{id}/auth", post(configure_wizard_auth))
+        .route("/wizard/{id}/activate", post(activate_wizard))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
@@ -223,6 +230,103 @@ async fn list_calls(
     Ok(Json(services.servers.calls(&caller, &id, query.limit.unwrap_or(50)).await?))
 }
 
+/// Starts a wizard: tools are proposed in the background (poll its `processing_status`).
+#[utoipa::path(post, path = "/api/v1/wizard", tag = "wizard",
+    request_body = StartWizard,
+    responses((status = 202, description = "Started; processing", body = WizardView), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn start_wizard(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StartWizard>,
+) -> Result<(StatusCode, Json<WizardView>), ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok((StatusCode::ACCEPTED, Json(services.wizards.start(&caller, body).await?)))
+}
+
+/// The caller's unfinished wizards (to resume), most recent first.
+#[utoipa::path(get, path = "/api/v1/wizard", tag = "wizard",
+    responses((status = 200, body = Vec<WizardView>)),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_wizards(State(services): State<Services>, headers: HeaderMap) -> Result<Json<Vec<WizardView>>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.wizards.unfinished(&caller).await?))
+}
+
+/// A wizard's state: step, processing status (and error), proposal, selection.
+#[utoipa::path(get, path = "/api/v1/wizard/{id}", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    responses((status = 200, body = WizardView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn get_wizard(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<WizardView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.wizards.get(&caller, &id).await?))
+}
+
+/// Generates again after a failure.
+#[utoipa::path(post, path = "/api/v1/wizard/{id}/retry", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    responses((status = 202, body = WizardView), (status = 409, description = "Not failed", body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn retry_wizard(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<WizardView>), ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok((StatusCode::ACCEPTED, Json(services.wizards.retry(&caller, &id).await?)))
+}
+
+/// Chooses tools from the proposal (free tier: at most 3), optionally renamed.
+#[utoipa::path(post, path = "/api/v1/wizard/{id}/tools", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    request_body = SelectTools,
+    responses((status = 200, body = WizardView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn select_wizard_tools(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SelectTools>,
+) -> Result<Json<WizardView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.wizards.select_tools(&caller, &id, body).await?))
+}
+
+/// Sets client auth and the upstream credentials (stored encrypted).
+#[utoipa::path(post, path = "/api/v1/wizard/{id}/auth", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    request_body = ConfigureAuth,
+    responses((status = 200, body = WizardView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn configure_wizard_auth(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConfigureAuth>,
+) -> Result<Json<WizardView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.wizards.configure_auth(&caller, &id, body).await?))
+}
+
+/// Makes the server live; the answer carries the client token (shown once).
+#[utoipa::path(post, path = "/api/v1/wizard/{id}/activate", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    responses((status = 200, body = Activated), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn activate_wizard(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Activated>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.wizards.activate(&caller, &id).await?))
+}
+
 async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) -> axum::response::Response {
     json_error(
         StatusCode::NOT_FOUND,
@@ -236,9 +340,11 @@ async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) ->
     info(title = "AutoMCP API", version = "1", description = "Create and manage hosted MCP servers."),
     paths(
         me, list_users, set_tier, create_server, list_servers, get_server, update_server, delete_server,
-        deploy_server, disable_server, rotate_token, list_calls
+        deploy_server, disable_server, rotate_token, list_calls, start_wizard, list_wizards, get_wizard,
+        retry_wizard, select_wizard_tools, configure_wizard_auth, activate_wizard
     ),
-    components(schemas(UserView, Tier, AppError, ErrorBody, SetTier, ServerView, CreateServer, ServerCreated, UpdateServer, TokenIssued, CallView)),
+    components(schemas(UserView, Tier, AppError, ErrorBody, SetTier, ServerView, CreateServer, ServerCreated, UpdateServer, TokenIssued, CallView,
+        WizardView, StartWizard, SelectTools, ConfigureAuth, Activated)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;

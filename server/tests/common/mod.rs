@@ -32,6 +32,10 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         allow_private_upstreams: false,
         upstream_timeout_secs: 15,
         free_monthly_calls: 10_000,
+        llm_base_url: None,
+        llm_api_key: None,
+        llm_model: None,
+        llm_timeout_secs: 10,
     }
 }
 
