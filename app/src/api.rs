@@ -4,11 +4,11 @@
 //! (not hashed) so logs and tests can name them.
 
 use crate::model::{AppError, Tier, UserView};
-use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
-use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::ssr;
+use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 /// Who is signed in, if anyone. Read through [`crate::auth::Auth::user`].
 #[server(prefix = "/api/fn", endpoint = "current_user")]

@@ -18,9 +18,9 @@ pub mod components;
 pub mod model;
 pub mod pages;
 pub mod spec;
-pub mod wizard;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod wizard;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

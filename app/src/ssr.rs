@@ -43,7 +43,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError>;
     async fn unfinished_wizards(&self, headers: &HeaderMap) -> Result<Vec<WizardView>, AppError>;
     async fn retry_wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError>;
-    async fn select_wizard_tools(&self, headers: &HeaderMap, id: String, input: SelectTools) -> Result<WizardView, AppError>;
+    async fn select_wizard_tools(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: SelectTools,
+    ) -> Result<WizardView, AppError>;
     async fn configure_wizard_auth(
         &self,
         headers: &HeaderMap,

@@ -50,7 +50,8 @@ pub enum ProcessingStatus {
 }
 
 impl ProcessingStatus {
-    pub const ALL: [ProcessingStatus; 3] = [ProcessingStatus::Idle, ProcessingStatus::Processing, ProcessingStatus::Failed];
+    pub const ALL: [ProcessingStatus; 3] =
+        [ProcessingStatus::Idle, ProcessingStatus::Processing, ProcessingStatus::Failed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -296,7 +297,10 @@ mod tests {
 
     #[test]
     fn background_success_moves_to_actions() {
-        assert_eq!(transition(Some(&at(Describe, Processing)), &WizardEvent::BackgroundSucceeded), Ok(at(Actions, Idle)));
+        assert_eq!(
+            transition(Some(&at(Describe, Processing)), &WizardEvent::BackgroundSucceeded),
+            Ok(at(Actions, Idle))
+        );
     }
 
     #[test]

@@ -62,7 +62,12 @@ impl Backend for Services {
         self.wizards.retry(&caller, &id).await
     }
 
-    async fn select_wizard_tools(&self, headers: &HeaderMap, id: String, input: SelectTools) -> Result<WizardView, AppError> {
+    async fn select_wizard_tools(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: SelectTools,
+    ) -> Result<WizardView, AppError> {
         let caller = self.require_user(headers).await?;
         self.wizards.select_tools(&caller, &id, input).await
     }

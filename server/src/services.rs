@@ -44,7 +44,15 @@ impl Services {
         let servers = Servers::new(db.clone(), key.clone(), engine.clone(), public_url, config.free_monthly_calls);
         let llm = config.llm().map(Llm::new);
         let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone());
-        Ok(Services { accounts: Accounts::new(db.clone()), config: Arc::new(config), db, key, engine, servers, wizards })
+        Ok(Services {
+            accounts: Accounts::new(db.clone()),
+            config: Arc::new(config),
+            db,
+            key,
+            engine,
+            servers,
+            wizards,
+        })
     }
 
     /// Changes a tier (the caller must be an admin, or `None` for the

@@ -65,7 +65,8 @@ macro_rules! select_wizards {
 
 impl WizardRow {
     fn state(&self) -> Result<WizardState, AppError> {
-        let step = WizardStep::parse(&self.wizard_step).ok_or_else(|| AppError::internal("a stored wizard step is unknown"))?;
+        let step = WizardStep::parse(&self.wizard_step)
+            .ok_or_else(|| AppError::internal("a stored wizard step is unknown"))?;
         let processing = ProcessingStatus::parse(&self.processing_status)
             .ok_or_else(|| AppError::internal("a stored processing status is unknown"))?;
         Ok(WizardState { step, processing, error: self.processing_error.clone() })
@@ -76,7 +77,13 @@ impl WizardRow {
     }
 
     fn selected(&self) -> Result<Vec<ToolSpec>, AppError> {
-        Ok(self.selected.as_deref().map(serde_json::from_str).transpose().or_internal("parse stored selection")?.unwrap_or_default())
+        Ok(self
+            .selected
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .or_internal("parse stored selection")?
+            .unwrap_or_default())
     }
 
     fn view(&self) -> Result<WizardView, AppError> {
@@ -93,7 +100,10 @@ impl WizardRow {
             processing_error: state.error,
             proposal: self.proposal()?,
             selected,
-            client_auth: self.client_auth.as_deref().map(|a| if a == "public" { ClientAuth::Public } else { ClientAuth::Bearer }),
+            client_auth: self
+                .client_auth
+                .as_deref()
+                .map(|a| if a == "public" { ClientAuth::Public } else { ClientAuth::Bearer }),
             credentials_needed: needed,
             server_id: self.server_id.clone(),
             created_at: self.created_at,
@@ -203,11 +213,15 @@ impl Wizards {
             return Err(AppError::invalid("description", "describe what the server should do"));
         }
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(AppError::invalid("description", format!("keep the description under {MAX_DESCRIPTION_CHARS} characters")));
+            return Err(AppError::invalid(
+                "description",
+                format!("keep the description under {MAX_DESCRIPTION_CHARS} characters"),
+            ));
         }
         let openapi_url = input.openapi_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
         if let Some(url) = &openapi_url {
-            let parsed = url::Url::parse(url).map_err(|e| AppError::invalid("openapi_url", format!("`{url}` is not a URL: {e}")))?;
+            let parsed = url::Url::parse(url)
+                .map_err(|e| AppError::invalid("openapi_url", format!("`{url}` is not a URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(AppError::invalid("openapi_url", "the OpenAPI URL must start with http:// or https://"));
             }
@@ -217,7 +231,10 @@ impl Wizards {
             return Err(AppError::invalid("openapi_document", "the pasted document is larger than 5 MB"));
         }
         if document.is_some() && openapi_url.is_some() {
-            return Err(AppError::invalid("openapi_url", "give the OpenAPI document either by URL or pasted, not both"));
+            return Err(AppError::invalid(
+                "openapi_url",
+                "give the OpenAPI document either by URL or pasted, not both",
+            ));
         }
         let state = transition(None, &WizardEvent::Start).map_err(illegal)?;
         let id = uuid::Uuid::now_v7().to_string();
@@ -252,12 +269,13 @@ impl Wizards {
 
     /// The owner's wizards that are not complete, most recent first.
     pub async fn unfinished(&self, owner: &UserView) -> Result<Vec<WizardView>, AppError> {
-        let rows: Vec<WizardRow> =
-            sqlx::query_as(select_wizards!("where owner_id = ? and wizard_step <> 'complete' order by updated_at desc, id desc"))
-                .bind(&owner.id)
-                .fetch_all(&self.db)
-                .await
-                .or_internal("list wizards")?;
+        let rows: Vec<WizardRow> = sqlx::query_as(select_wizards!(
+            "where owner_id = ? and wizard_step <> 'complete' order by updated_at desc, id desc"
+        ))
+        .bind(&owner.id)
+        .fetch_all(&self.db)
+        .await
+        .or_internal("list wizards")?;
         rows.iter().map(WizardRow::view).collect()
     }
 
@@ -293,7 +311,10 @@ impl Wizards {
         let mut tools = Vec::with_capacity(input.tools.len());
         for (i, choice) in input.tools.iter().enumerate() {
             let candidate = proposal.candidates.iter().find(|c| c.tool.name == choice.candidate).ok_or_else(|| {
-                AppError::invalid(format!("tools[{i}].candidate"), format!("`{}` is not one of the proposed tools", choice.candidate))
+                AppError::invalid(
+                    format!("tools[{i}].candidate"),
+                    format!("`{}` is not one of the proposed tools", choice.candidate),
+                )
             })?;
             let mut tool = candidate.tool.clone();
             if let Some(name) = choice.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
@@ -321,7 +342,12 @@ impl Wizards {
     }
 
     /// Sets client auth and the upstream credentials; stores the server as a draft.
-    pub async fn configure_auth(&self, owner: &UserView, id: &str, input: ConfigureAuth) -> Result<WizardView, AppError> {
+    pub async fn configure_auth(
+        &self,
+        owner: &UserView,
+        id: &str,
+        input: ConfigureAuth,
+    ) -> Result<WizardView, AppError> {
         let row = self.row(owner, id).await?;
         transition(Some(&row.state()?), &WizardEvent::ConfigureAuth).map_err(illegal)?;
         let selected = row.selected()?;
@@ -340,14 +366,22 @@ impl Wizards {
             }
         }
         if let Some(extra) = input.credentials.keys().find(|k| !needed.contains(*k)) {
-            return Err(AppError::invalid(format!("credentials.{extra}"), format!("no chosen tool uses the credential `{extra}`")));
+            return Err(AppError::invalid(
+                format!("credentials.{extra}"),
+                format!("no chosen tool uses the credential `{extra}`"),
+            ));
         }
-        let description: String = if proposal.description.is_empty() { row.description.clone() } else { proposal.description.clone() };
+        let description: String =
+            if proposal.description.is_empty() { row.description.clone() } else { proposal.description.clone() };
         let description: String = description.chars().take(2000).collect();
         let base = slugify(&proposal.name);
         let mut created = None;
         for attempt in 0..5 {
-            let slug = if attempt == 0 { base.clone() } else { format!("{base}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]) };
+            let slug = if attempt == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6])
+            };
             let request = CreateServer {
                 spec: spec_of(proposal.name.trim(), &slug, &description, &selected),
                 client_auth: input.client_auth,
@@ -382,7 +416,8 @@ impl Wizards {
     pub async fn activate(&self, owner: &UserView, id: &str) -> Result<Activated, AppError> {
         let row = self.row(owner, id).await?;
         transition(Some(&row.state()?), &WizardEvent::Activate).map_err(illegal)?;
-        let server_id = row.server_id.clone().ok_or_else(|| AppError::internal("a wizard at `deploy` has no server"))?;
+        let server_id =
+            row.server_id.clone().ok_or_else(|| AppError::internal("a wizard at `deploy` has no server"))?;
         self.servers.deploy(owner, &server_id).await?;
         let token = match row.client_auth.as_deref() {
             Some("bearer") => Some(self.servers.rotate_token(owner, &server_id).await?.token),

@@ -90,7 +90,11 @@ impl Outbound {
     }
 
     /// Sends `request` and reads at most `limit` bytes of the answer.
-    pub async fn send_with_limit(&self, request: reqwest::Request, limit: usize) -> Result<UpstreamResponse, OutboundError> {
+    pub async fn send_with_limit(
+        &self,
+        request: reqwest::Request,
+        limit: usize,
+    ) -> Result<UpstreamResponse, OutboundError> {
         check_literal_host(request.url(), self.policy).map_err(OutboundError::Forbidden)?;
         let timeout = self.timeout;
         let work = async {

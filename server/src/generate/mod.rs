@@ -55,7 +55,10 @@ async fn load_openapi(request: &Request, outbound: &Outbound) -> Result<openapi:
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(format!("the OpenAPI URL must be http or https, not `{}`", parsed.scheme()));
             }
-            let fetch = outbound.client().get(parsed.clone()).header("accept", "application/json, application/yaml, text/yaml, */*");
+            let fetch = outbound
+                .client()
+                .get(parsed.clone())
+                .header("accept", "application/json, application/yaml, text/yaml, */*");
             let fetch = fetch.build().map_err(|e| format!("could not request {url}: {e}"))?;
             let response = outbound
                 .send_with_limit(fetch, openapi::MAX_DOCUMENT_BYTES)
@@ -83,7 +86,11 @@ fn from_openapi(description: &str, imported: openapi::Imported) -> Proposal {
         .take(MAX_CANDIDATES)
         .map(|(i, score)| {
             let op = &imported.operations[i];
-            Candidate { tool: op.tool.clone(), source: op.source.clone(), score: Some((score * 1000.0).round() / 1000.0) }
+            Candidate {
+                tool: op.tool.clone(),
+                source: op.source.clone(),
+                score: Some((score * 1000.0).round() / 1000.0),
+            }
         })
         .collect();
     Proposal { name: imported.title, description: imported.description, candidates }
@@ -110,7 +117,8 @@ async fn invent_with_llm(description: &str, llm: &Llm) -> Result<Proposal, Strin
          {{\"name\": \"Server name\", \"description\": \"one sentence\", \"tools\": [tool, ...]}} and nothing else. \
          Propose 1 to 10 tools, using only real, documented public API endpoints.\n{FORMAT}"
     );
-    let mut turns = vec![Turn { role: "system", content: system }, Turn { role: "user", content: description.to_owned() }];
+    let mut turns =
+        vec![Turn { role: "system", content: system }, Turn { role: "user", content: description.to_owned() }];
     let check = |value: &Value| -> Result<Proposal, String> {
         let name = value.get("name").and_then(Value::as_str).unwrap_or("My server").to_owned();
         let summary = value.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -120,7 +128,10 @@ async fn invent_with_llm(description: &str, llm: &Llm) -> Result<Proposal, Strin
             return Err("the answer proposes no tools".into());
         }
         check_tools(&tools)?;
-        let candidates = tools.into_iter().map(|tool| Candidate { tool, source: format!("proposed by {}", llm.model()), score: None }).collect();
+        let candidates = tools
+            .into_iter()
+            .map(|tool| Candidate { tool, source: format!("proposed by {}", llm.model()), score: None })
+            .collect();
         Ok(Proposal { name, description: summary, candidates })
     };
     ask_with_repair(llm, &mut turns, check).await
@@ -163,7 +174,8 @@ async fn refine_with_llm(description: &str, imported: openapi::Imported, llm: &L
         let mut chosen = Vec::new();
         let mut tools = Vec::new();
         for (i, pick) in picks.iter().enumerate() {
-            let operation = pick.get("operation").and_then(Value::as_str).ok_or(format!("tools[{i}] names no `operation`"))?;
+            let operation =
+                pick.get("operation").and_then(Value::as_str).ok_or(format!("tools[{i}] names no `operation`"))?;
             let index = operations
                 .iter()
                 .position(|o| o.tool.name == operation)
@@ -190,9 +202,14 @@ async fn refine_with_llm(description: &str, imported: openapi::Imported, llm: &L
                 continue;
             }
             let op = &operations[*i];
-            candidates.push(Candidate { tool: op.tool.clone(), source: op.source.clone(), score: Some((score * 1000.0).round() / 1000.0) });
+            candidates.push(Candidate {
+                tool: op.tool.clone(),
+                source: op.source.clone(),
+                score: Some((score * 1000.0).round() / 1000.0),
+            });
         }
-        let name = value.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| imported.title.clone());
+        let name =
+            value.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| imported.title.clone());
         let summary = value.get("description").and_then(Value::as_str).unwrap_or(&imported.description).to_owned();
         Ok(Proposal { name, description: summary, candidates })
     };
@@ -201,7 +218,13 @@ async fn refine_with_llm(description: &str, imported: openapi::Imported, llm: &L
 
 /// Validates tools as a spec would be validated (no tier limit: selection comes later).
 fn check_tools(tools: &[ToolSpec]) -> Result<(), String> {
-    let spec = ServerSpec { version: app::spec::SPEC_VERSION, name: "draft".into(), slug: "draft".into(), description: String::new(), tools: tools.to_vec() };
+    let spec = ServerSpec {
+        version: app::spec::SPEC_VERSION,
+        name: "draft".into(),
+        slug: "draft".into(),
+        description: String::new(),
+        tools: tools.to_vec(),
+    };
     let issues = validate(&spec, SpecLimits::UNLIMITED);
     if issues.is_empty() {
         return Ok(());

@@ -43,7 +43,8 @@ pub fn parse_document(text: &str) -> Result<Value, String> {
     if trimmed.starts_with('{') {
         return serde_json::from_str(text).map_err(|e| format!("the OpenAPI document is not valid JSON: {e}"));
     }
-    serde_yaml_ng::from_str::<Value>(text).map_err(|e| format!("the OpenAPI document is neither JSON nor valid YAML: {e}"))
+    serde_yaml_ng::from_str::<Value>(text)
+        .map_err(|e| format!("the OpenAPI document is neither JSON nor valid YAML: {e}"))
 }
 
 /// Which flavour a document is.
@@ -82,9 +83,13 @@ pub fn import(doc: &Value, document_url: Option<&url::Url>) -> Result<Imported, 
     for (path, item) in paths {
         let item = resolve(doc, item, &mut Vec::new())?;
         let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
-        for (method_key, method) in
-            [("get", HttpMethod::Get), ("post", HttpMethod::Post), ("put", HttpMethod::Put), ("patch", HttpMethod::Patch), ("delete", HttpMethod::Delete)]
-        {
+        for (method_key, method) in [
+            ("get", HttpMethod::Get),
+            ("post", HttpMethod::Post),
+            ("put", HttpMethod::Put),
+            ("patch", HttpMethod::Patch),
+            ("delete", HttpMethod::Delete),
+        ] {
             let Some(op) = item.get(method_key) else { continue };
             let op = resolve(doc, op, &mut Vec::new())?;
             let security = op.get("security").cloned().or_else(|| global_security.clone());
@@ -176,9 +181,9 @@ fn resolve(doc: &Value, value: &Value, stack: &mut Vec<String>) -> Result<Value,
 }
 
 fn lookup<'a>(doc: &'a Value, reference: &str) -> Result<&'a Value, String> {
-    let pointer = reference
-        .strip_prefix('#')
-        .ok_or_else(|| format!("`$ref: {reference}` points outside the document; only `#/...` references are supported"))?;
+    let pointer = reference.strip_prefix('#').ok_or_else(|| {
+        format!("`$ref: {reference}` points outside the document; only `#/...` references are supported")
+    })?;
     doc.pointer(pointer).ok_or_else(|| format!("`$ref: {reference}` points at nothing in the document"))
 }
 
@@ -224,7 +229,8 @@ fn inline_schema(doc: &Value, schema: &Value, stack: &mut Vec<String>) -> Value 
 
 /// A name that fits MCP tool names (and our placeholders).
 fn identifier(raw: &str, max: usize) -> String {
-    let mut out: String = raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let mut out: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     while out.contains("__") {
         out = out.replace("__", "_");
     }
@@ -299,7 +305,12 @@ fn operation(cx: OpContext<'_>) -> Result<Operation, String> {
     let mut form_fields = Vec::new();
     let mut json_body: Option<Value> = None;
 
-    let mut add_property = |wanted: &str, location: &str, schema: Value, is_required: bool, properties: &mut Map<String, Value>, required: &mut Vec<Value>| {
+    let mut add_property = |wanted: &str,
+                            location: &str,
+                            schema: Value,
+                            is_required: bool,
+                            properties: &mut Map<String, Value>,
+                            required: &mut Vec<Value>| {
         let mut prop = identifier(wanted, 64).replace('-', "_");
         if property_names.contains(&prop) {
             prop = identifier(&format!("{location}_{wanted}"), 64).replace('-', "_");
@@ -314,7 +325,9 @@ fn operation(cx: OpContext<'_>) -> Result<Operation, String> {
 
     for ((location, pname), param) in &params {
         let mut schema = match flavour {
-            Flavour::OpenApi3 => param.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({})),
+            Flavour::OpenApi3 => {
+                param.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({}))
+            }
             Flavour::Swagger2 if location == "body" => {
                 param.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({}))
             }
@@ -342,39 +355,42 @@ fn operation(cx: OpContext<'_>) -> Result<Operation, String> {
                 form_fields.push(Param::new(pname.clone(), format!("{{{prop}}}")));
             }
             "body" => {
-                json_body = Some(body_template(schema, is_required, &mut properties, &mut required, &mut |w, s, r, p, q| {
-                    add_property(w, "body", s, r, p, q)
-                }));
+                json_body =
+                    Some(body_template(schema, is_required, &mut properties, &mut required, &mut |w, s, r, p, q| {
+                        add_property(w, "body", s, r, p, q)
+                    }));
             }
             _ => {} // cookie parameters are not supported by actions
         }
     }
 
-    if flavour == Flavour::OpenApi3 {
-        if let Some(body) = op.get("requestBody") {
-            let body = resolve(doc, body, &mut Vec::new())?;
-            let body_required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
-            let content = body.get("content").and_then(Value::as_object).cloned().unwrap_or_default();
-            let json_media = content.iter().find(|(k, _)| k.contains("json"));
-            let form_media = content.get("application/x-www-form-urlencoded");
-            if let Some((_, media)) = json_media {
-                let schema = media.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({}));
-                json_body = Some(body_template(schema, body_required, &mut properties, &mut required, &mut |w, s, r, p, q| {
+    if flavour == Flavour::OpenApi3
+        && let Some(body) = op.get("requestBody")
+    {
+        let body = resolve(doc, body, &mut Vec::new())?;
+        let body_required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let content = body.get("content").and_then(Value::as_object).cloned().unwrap_or_default();
+        let json_media = content.iter().find(|(k, _)| k.contains("json"));
+        let form_media = content.get("application/x-www-form-urlencoded");
+        if let Some((_, media)) = json_media {
+            let schema = media.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({}));
+            json_body =
+                Some(body_template(schema, body_required, &mut properties, &mut required, &mut |w, s, r, p, q| {
                     add_property(w, "body", s, r, p, q)
                 }));
-            } else if let Some(media) = form_media {
-                let schema = media.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({}));
-                let needed: BTreeSet<String> = schema
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                    .unwrap_or_default();
-                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                    for (field, field_schema) in props {
-                        let is_required = body_required && needed.contains(field);
-                        let prop = add_property(field, "form", field_schema.clone(), is_required, &mut properties, &mut required);
-                        form_fields.push(Param::new(field.clone(), format!("{{{prop}}}")));
-                    }
+        } else if let Some(media) = form_media {
+            let schema = media.get("schema").map(|s| inline_schema(doc, s, &mut Vec::new())).unwrap_or(json!({}));
+            let needed: BTreeSet<String> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (field, field_schema) in props {
+                    let is_required = body_required && needed.contains(field);
+                    let prop =
+                        add_property(field, "form", field_schema.clone(), is_required, &mut properties, &mut required);
+                    form_fields.push(Param::new(field.clone(), format!("{{{prop}}}")));
                 }
             }
         }
@@ -406,7 +422,11 @@ fn operation(cx: OpContext<'_>) -> Result<Operation, String> {
             response: ResponseShape::default(),
         },
     };
-    let tags: Vec<&str> = op.get("tags").and_then(Value::as_array).map(|t| t.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let tags: Vec<&str> = op
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let source = match operation_id {
         Some(id) => format!("operation {id} ({} {path})", method.as_str()),
         None => format!("operation {} {path}", method.as_str()),
@@ -418,7 +438,8 @@ fn operation(cx: OpContext<'_>) -> Result<Operation, String> {
 /// A Swagger 2.0 non-body parameter's schema (type etc. live on the parameter).
 fn swagger_param_schema(param: &Value) -> Value {
     let mut schema = Map::new();
-    for key in ["type", "format", "items", "enum", "default", "minimum", "maximum", "pattern", "minLength", "maxLength"] {
+    for key in ["type", "format", "items", "enum", "default", "minimum", "maximum", "pattern", "minLength", "maxLength"]
+    {
         if let Some(value) = param.get(key) {
             schema.insert(key.into(), value.clone());
         }
@@ -443,11 +464,20 @@ fn body_template(
     let is_object = schema.get("type").and_then(Value::as_str) == Some("object") || schema.get("properties").is_some();
     match schema.get("properties").and_then(Value::as_object).filter(|_| is_object) {
         Some(props) if !props.is_empty() => {
-            let needed: BTreeSet<&str> =
-                schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let needed: BTreeSet<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             let mut template = Map::new();
             for (field, field_schema) in props {
-                let prop = add(field, field_schema.clone(), body_required && needed.contains(field.as_str()), properties, required);
+                let prop = add(
+                    field,
+                    field_schema.clone(),
+                    body_required && needed.contains(field.as_str()),
+                    properties,
+                    required,
+                );
                 template.insert(field.clone(), json!(format!("{{{prop}}}")));
             }
             Value::Object(template)
@@ -529,7 +559,10 @@ pub fn rank(description: &str, texts: &[&str]) -> Vec<(usize, f64)> {
 /// Lowercase word tokens; camelCase and snake_case are split; a few stop
 /// words and a naive plural "s" are dropped.
 fn tokens(text: &str) -> Vec<String> {
-    const STOP: &[&str] = &["a", "an", "the", "and", "or", "to", "of", "for", "in", "on", "by", "with", "i", "my", "me", "want", "can", "be", "it", "is", "from"];
+    const STOP: &[&str] = &[
+        "a", "an", "the", "and", "or", "to", "of", "for", "in", "on", "by", "with", "i", "my", "me", "want", "can",
+        "be", "it", "is", "from",
+    ];
     let mut words = Vec::new();
     let mut current = String::new();
     let mut previous_lower = false;

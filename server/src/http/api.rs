@@ -4,10 +4,10 @@
 
 use crate::error::{ApiError, json_error};
 use crate::services::Services;
-use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use app::model::{
     AppError, CallView, CreateServer, ServerCreated, ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
+use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};

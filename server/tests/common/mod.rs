@@ -253,3 +253,32 @@ pub fn tool(name: &str, method: &str, url: &str) -> serde_json::Value {
 pub fn spec(slug: &str, tools: Vec<serde_json::Value>) -> serde_json::Value {
     serde_json::json!({ "name": format!("Server {slug}"), "slug": slug, "tools": tools })
 }
+
+pub mod llm;
+
+impl TestApp {
+    /// Polls a wizard until its background work is no longer `processing`;
+    /// returns every (step, status) seen on the way and the final view.
+    pub async fn settle_wizard(&self, token: &str, id: &str) -> (Vec<(String, String)>, serde_json::Value) {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for _ in 0..200 {
+            let view = json(self.api(reqwest::Method::GET, &format!("/api/v1/wizard/{id}"), token, None).await).await;
+            let state =
+                (view["step"].as_str().unwrap().to_owned(), view["processing_status"].as_str().unwrap().to_owned());
+            if seen.last() != Some(&state) {
+                seen.push(state.clone());
+            }
+            if state.1 != "processing" {
+                return (seen, view);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the wizard {id} is still processing after 10 s: {seen:?}");
+    }
+}
+
+/// An OpenAPI fixture with its server pointed at `upstream`.
+pub fn fixture(name: &str, upstream: &std::net::SocketAddr) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi").join(name);
+    std::fs::read_to_string(path).unwrap().replace("UPSTREAM", &upstream.to_string())
+}

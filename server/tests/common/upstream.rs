@@ -32,6 +32,13 @@ impl Seen {
 pub struct Upstream {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
+    document: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    document: Arc<Mutex<Option<String>>>,
 }
 
 impl Upstream {
@@ -42,13 +49,19 @@ impl Upstream {
     /// - `/text`: text/plain
     /// - `/redirect-away`: 302 to another host
     /// - anything else: 200 JSON describing the request
+    /// - `/openapi`: the document set with [`Upstream::serve_document`]
     pub async fn start() -> Self {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let app = axum::Router::new().fallback(handle).with_state(seen.clone());
+        let shared = Shared { seen: Arc::new(Mutex::new(Vec::new())), document: Arc::new(Mutex::new(None)) };
+        let app = axum::Router::new().fallback(handle).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Upstream { addr, seen }
+        Upstream { addr, seen: shared.seen, document: shared.document }
+    }
+
+    /// Serves `text` at `/openapi` (not recorded as a call).
+    pub fn serve_document(&self, text: String) {
+        *self.document.lock().unwrap() = Some(text);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -64,8 +77,14 @@ impl Upstream {
     }
 }
 
-async fn handle(State(seen): State<Arc<Mutex<Vec<Seen>>>>, request: Request) -> Response {
+async fn handle(State(shared): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.uri.path() == "/openapi"
+        && let Some(document) = shared.document.lock().unwrap().clone()
+    {
+        return ([("content-type", "application/yaml")], document).into_response();
+    }
+    let seen = shared.seen;
     let body = axum::body::to_bytes(body, 10 * 1024 * 1024).await.unwrap();
     let path = parts.uri.path().to_owned();
     let record = Seen {
