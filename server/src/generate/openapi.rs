@@ -586,7 +586,13 @@ fn tokens(text: &str) -> Vec<String> {
     words
         .into_iter()
         .filter(|w| !STOP.contains(&w.as_str()))
-        .map(|w| if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") { w[..w.len() - 1].to_owned() } else { w })
+        .map(|w| {
+            if w.len() > 3 && w.ends_with('s') && !(w.ends_with("ss") || w.ends_with("us") || w.ends_with("is")) {
+                w[..w.len() - 1].to_owned()
+            } else {
+                w
+            }
+        })
         .collect()
 }
 
