@@ -3,7 +3,7 @@
 //! Each one is a thin shell over [`crate::ssr::Backend`]. Endpoints are fixed
 //! (not hashed) so logs and tests can name them.
 
-use crate::model::{AppError, Tier, UserView};
+use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
 #[cfg(feature = "ssr")]
 use crate::ssr;
 use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
@@ -108,4 +108,62 @@ pub async fn configure_wizard_auth(id: String, input: ConfigureAuth) -> Result<W
 pub async fn activate_wizard(id: String) -> Result<Activated, AppError> {
     let backend = ssr::backend()?;
     backend.activate_wizard(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// The signed-in user's servers.
+#[server(prefix = "/api/fn", endpoint = "servers/list", input = Json)]
+pub async fn list_servers() -> Result<Vec<ServerView>, AppError> {
+    let backend = ssr::backend()?;
+    backend.servers(&ssr::headers()).await.map_err(ssr::reply)
+}
+
+#[server(prefix = "/api/fn", endpoint = "servers/get", input = Json)]
+pub async fn get_server(id: String) -> Result<ServerView, AppError> {
+    let backend = ssr::backend()?;
+    backend.server(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Takes a server offline (its endpoint answers 404).
+#[server(prefix = "/api/fn", endpoint = "servers/disable", input = Json)]
+pub async fn disable_server(id: String) -> Result<ServerView, AppError> {
+    let backend = ssr::backend()?;
+    backend.disable_server(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Puts a disabled server back online.
+#[server(prefix = "/api/fn", endpoint = "servers/enable", input = Json)]
+pub async fn enable_server(id: String) -> Result<ServerView, AppError> {
+    let backend = ssr::backend()?;
+    backend.enable_server(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+#[server(prefix = "/api/fn", endpoint = "servers/delete", input = Json)]
+pub async fn delete_server(id: String) -> Result<(), AppError> {
+    let backend = ssr::backend()?;
+    backend.delete_server(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Recent calls of a server, newest first.
+#[server(prefix = "/api/fn", endpoint = "servers/calls", input = Json)]
+pub async fn server_calls(id: String) -> Result<Vec<CallView>, AppError> {
+    let backend = ssr::backend()?;
+    backend.server_calls(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Connects to the live endpoint with a real MCP client and lists its tools.
+#[server(prefix = "/api/fn", endpoint = "servers/test", input = Json)]
+pub async fn test_connection(id: String, token: Option<String>) -> Result<Vec<String>, AppError> {
+    let backend = ssr::backend()?;
+    backend.test_connection(&ssr::headers(), id, token).await.map_err(ssr::reply)
+}
+
+/// Calls a tool live from the playground.
+#[server(prefix = "/api/fn", endpoint = "servers/playground", input = Json)]
+pub async fn playground_call(
+    id: String,
+    tool: String,
+    arguments: serde_json::Value,
+) -> Result<PlaygroundResult, AppError> {
+    let backend = ssr::backend()?;
+    backend.playground_call(&ssr::headers(), id, tool, arguments).await.map_err(ssr::reply)
 }

@@ -90,6 +90,33 @@ pub fn ActionError<T: Clone + Send + Sync + 'static>(
     }
 }
 
+/// Copies `text` to the clipboard (in the browser), and says so.
+#[component]
+pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
+    let state: RwSignal<Option<bool>> = RwSignal::new(None);
+    let on_click = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let promise = window().navigator().clipboard().write_text(&text);
+            leptos::task::spawn_local(async move {
+                let done = wasm_bindgen_futures::JsFuture::from(promise).await;
+                state.set(Some(done.is_ok()));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" class=BUTTON_SECONDARY on:click=on_click>
+            {move || match state.get() {
+                Some(true) => "Copied",
+                Some(false) => "Copy failed: select and copy by hand",
+                None => label,
+            }}
+        </button>
+    }
+}
+
 /// A centered card with a heading, used by the small forms.
 #[component]
 pub fn Card(title: &'static str, children: Children) -> impl IntoView {

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod clients;
 pub mod components;
 pub mod model;
 pub mod pages;
@@ -72,6 +73,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/signup") view=pages::SignUp/>
                         <Route path=path!("/dashboard") view=pages::Dashboard/>
                         <Route path=path!("/admin/users") view=pages::AdminUsers/>
+                        <Route path=path!("/wizard/new") view=pages::NewWizard/>
+                        <Route path=path!("/wizard/:id") view=pages::WizardPage/>
+                        <Route path=path!("/servers/:id") view=pages::ServerPage/>
                     </Routes>
                 </main>
                 <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-500">

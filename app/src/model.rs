@@ -343,3 +343,10 @@ pub struct CallView {
     pub upstream_status: Option<u16>,
     pub error: Option<String>,
 }
+
+/// What a tool call from the playground returned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlaygroundResult {
+    pub is_error: bool,
+    pub text: String,
+}

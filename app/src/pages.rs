@@ -4,11 +4,15 @@ mod admin;
 mod auth_forms;
 mod dashboard;
 mod home;
+mod server;
+mod wizard;
 
 pub use admin::AdminUsers;
 pub use auth_forms::{LogIn, SignUp};
 pub use dashboard::Dashboard;
 pub use home::Home;
+pub use server::ServerPage;
+pub use wizard::{NewWizard, WizardPage};
 
 use leptos::prelude::*;
 use leptos_meta::Title;

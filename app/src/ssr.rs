@@ -7,7 +7,7 @@
 //! server-function call. A server function is then three lines: find the
 //! backend, call it, report.
 
-use crate::model::{AppError, Tier, UserView};
+use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
 use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use leptos::prelude::*;
@@ -56,6 +56,27 @@ pub trait Backend: Send + Sync + 'static {
         input: ConfigureAuth,
     ) -> Result<WizardView, AppError>;
     async fn activate_wizard(&self, headers: &HeaderMap, id: String) -> Result<Activated, AppError>;
+    async fn servers(&self, headers: &HeaderMap) -> Result<Vec<ServerView>, AppError>;
+    async fn server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError>;
+    async fn disable_server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError>;
+    async fn enable_server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError>;
+    async fn delete_server(&self, headers: &HeaderMap, id: String) -> Result<(), AppError>;
+    async fn server_calls(&self, headers: &HeaderMap, id: String) -> Result<Vec<CallView>, AppError>;
+    /// Lists the live tools through a real MCP client, over HTTP.
+    async fn test_connection(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        token: Option<String>,
+    ) -> Result<Vec<String>, AppError>;
+    /// Calls a tool of one of the caller's live servers.
+    async fn playground_call(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        tool: String,
+        arguments: serde_json::Value,
+    ) -> Result<PlaygroundResult, AppError>;
 }
 
 /// How the backend is stored in context.

@@ -145,7 +145,7 @@ fn automcp(data: &std::path::Path) -> Proc {
         .env("AUTOMCP_DATA_DIR", data)
         .env("AUTOMCP_BIND", "127.0.0.1:0")
         .env("AUTOMCP_LOG_FORMAT", "json")
-        .env("AUTOMCP_LOG", "warn,server::startup=info,server=info,tower_http=warn")
+        .env("AUTOMCP_LOG", "warn,automcp=info")
         .env("AUTOMCP_ALLOW_PRIVATE_UPSTREAMS", "true")
         .stderr(Stdio::piped())
         .spawn()
@@ -231,7 +231,10 @@ async fn load(pid: u32, urls: Arc<Vec<String>>, connections: usize, secs: u64) -
                     .send()
                     .await;
                 let ok = match response {
-                    Ok(r) if r.status().is_success() => r.text().await.map(|t| t.contains("\"ok\"")).unwrap_or(false),
+                    Ok(r) if r.status().is_success() => r.json::<serde_json::Value>().await.is_ok_and(|v| {
+                        v["result"]["content"][0]["text"].as_str().is_some_and(|t| t.contains("42"))
+                            && v["result"]["isError"] != true
+                    }),
                     _ => false,
                 };
                 latencies.push(t.elapsed());
@@ -309,7 +312,7 @@ async fn bench() {
     };
     cli(
         &["user", "create", "--email", "bench@example.com", "--password-stdin", "--tier", "paid"],
-        "benchmark passphrase\n",
+        "correct horse battery staple\n",
     );
     let token = cli(&["token", "create", "--email", "bench@example.com"], "");
 
@@ -389,7 +392,7 @@ async fn bench() {
                 .send()
                 .await
                 .unwrap();
-            if r.status().is_success() && r.text().await.unwrap().contains("\"ok\"") {
+            if r.status().is_success() && r.text().await.unwrap().contains("42") {
                 break;
             }
         }

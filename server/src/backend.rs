@@ -2,11 +2,13 @@
 //! Each method is the same service code the `/api/v1` handlers use.
 
 use crate::auth::{clear_cookie, cookie_name, read_cookie, session_cookie};
+use crate::engine::mcp::ToolReply;
 use crate::services::Services;
-use app::model::{AppError, Tier, UserView};
+use app::model::{AppError, CallView, PlaygroundResult, ServerStatus, ServerView, Tier, UserView};
 use app::ssr::{Backend, NewSession};
 use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
+use std::time::Duration;
 
 #[async_trait::async_trait]
 impl Backend for Services {
@@ -85,5 +87,77 @@ impl Backend for Services {
     async fn activate_wizard(&self, headers: &HeaderMap, id: String) -> Result<Activated, AppError> {
         let caller = self.require_user(headers).await?;
         self.wizards.activate(&caller, &id).await
+    }
+
+    async fn servers(&self, headers: &HeaderMap) -> Result<Vec<ServerView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.list(&caller).await
+    }
+
+    async fn server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.get(&caller, &id).await
+    }
+
+    async fn disable_server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.disable(&caller, &id).await
+    }
+
+    async fn enable_server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.deploy(&caller, &id).await
+    }
+
+    async fn delete_server(&self, headers: &HeaderMap, id: String) -> Result<(), AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.delete(&caller, &id).await
+    }
+
+    async fn server_calls(&self, headers: &HeaderMap, id: String) -> Result<Vec<CallView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.calls(&caller, &id, 50).await
+    }
+
+    async fn test_connection(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        token: Option<String>,
+    ) -> Result<Vec<String>, AppError> {
+        let caller = self.require_user(headers).await?;
+        let server = self.servers.get(&caller, &id).await?;
+        if server.status != ServerStatus::Active {
+            return Err(AppError::invalid("status", "the server is not live; deploy it first"));
+        }
+        let token = token.filter(|t| !t.trim().is_empty());
+        let tools = crate::engine::mcp::list_remote_tools(&server.endpoint, token.as_deref(), Duration::from_secs(10))
+            .await
+            .map_err(|e| {
+                AppError::invalid("connection", format!("could not list the tools at {}: {e}", server.endpoint))
+            })?;
+        Ok(tools.into_iter().map(|t| t.name.to_string()).collect())
+    }
+
+    async fn playground_call(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        tool: String,
+        arguments: serde_json::Value,
+    ) -> Result<PlaygroundResult, AppError> {
+        let caller = self.require_user(headers).await?;
+        let server = self.servers.get(&caller, &id).await?;
+        let Some(mount) = self.engine.get(&server.slug).filter(|_| server.status == ServerStatus::Active) else {
+            return Err(AppError::invalid("status", "the server is not live; deploy it first"));
+        };
+        let serde_json::Value::Object(arguments) = arguments else {
+            return Err(AppError::invalid("arguments", "arguments must be a JSON object"));
+        };
+        match mount.live.call(&tool, arguments).await {
+            Ok(ToolReply::Success { text, .. }) => Ok(PlaygroundResult { is_error: false, text }),
+            Ok(ToolReply::Failure(text)) => Ok(PlaygroundResult { is_error: true, text }),
+            Err(refused) => Err(AppError::invalid("tool", refused.message)),
+        }
     }
 }

@@ -26,6 +26,8 @@ use tracing::Level;
 
 /// Largest request body accepted by pages, server functions and the API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest body for starting a wizard (a pasted 5 MB OpenAPI document, as JSON).
+pub const MAX_DOCUMENT_REQUEST_BYTES: usize = 6 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]

@@ -473,3 +473,22 @@ async fn a_restart_while_processing_never_leaves_a_wizard_stuck() {
         .unwrap();
     assert_eq!(open, 0);
 }
+
+#[tokio::test]
+async fn a_large_pasted_document_is_accepted_and_an_oversized_one_refused() {
+    let app = TestApp::with_local_upstreams().await;
+    let up = Upstream::start().await;
+    let (_, api) = app.account("ada@example.com", Tier::Free).await;
+    // A real document padded to about 1 MB with a long description.
+    let mut doc: Value = serde_json::from_str(&fixture("petstore-3.0.json", &up.addr)).unwrap();
+    doc["info"]["description"] = json!("x".repeat(1024 * 1024));
+    let id = start(&app, &api, json!({"description": "pets", "openapi_document": doc.to_string()})).await;
+    let (_, view) = app.settle_wizard(&api, &id).await;
+    assert_eq!(view["step"], "actions", "{}", view["processing_error"]);
+
+    let huge = "y".repeat(5 * 1024 * 1024 + 10);
+    let (status, error) =
+        post(&app, &api, "/api/v1/wizard".into(), json!({"description": "pets", "openapi_document": huge})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("5 MB"), "{error}");
+}

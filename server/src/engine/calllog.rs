@@ -75,34 +75,44 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<CallRecord>) {
     }
 }
 
+/// Rows per multi-row insert (SQLite allows 32,766 bound values; 9 per row).
+const ROWS_PER_INSERT: usize = 100;
+
+/// Stores a batch in one transaction: multi-row inserts for the calls, and
+/// one usage update per account and month.
 async fn write_batch(db: &Db, batch: &[CallRecord]) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
-    for r in batch {
+    for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error) ",
+        );
+        insert.push_values(chunk, |mut row, r| {
+            row.push_bind(uuid::Uuid::now_v7().to_string())
+                .push_bind(&r.server_id)
+                .push_bind(&r.owner_id)
+                .push_bind(&r.tool)
+                .push_bind(r.started_at_ms)
+                .push_bind(r.duration_ms)
+                .push_bind(r.outcome)
+                .push_bind(r.upstream_status.map(i64::from))
+                .push_bind(&r.error);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    let mut usage: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
+    for r in batch.iter().filter(|r| r.counted) {
+        *usage.entry((r.owner_id.as_str(), r.month.as_str())).or_default() += 1;
+    }
+    for ((owner, month), calls) in usage {
         sqlx::query(
-            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into monthly_usage (owner_id, month, calls) values (?, ?, ?)
+             on conflict (owner_id, month) do update set calls = monthly_usage.calls + excluded.calls",
         )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&r.server_id)
-        .bind(&r.owner_id)
-        .bind(&r.tool)
-        .bind(r.started_at_ms)
-        .bind(r.duration_ms)
-        .bind(r.outcome)
-        .bind(r.upstream_status.map(i64::from))
-        .bind(&r.error)
+        .bind(owner)
+        .bind(month)
+        .bind(calls)
         .execute(&mut *tx)
         .await?;
-        if r.counted {
-            sqlx::query(
-                "insert into monthly_usage (owner_id, month, calls) values (?, ?, 1)
-                 on conflict (owner_id, month) do update set calls = monthly_usage.calls + 1",
-            )
-            .bind(&r.owner_id)
-            .bind(&r.month)
-            .execute(&mut *tx)
-            .await?;
-        }
     }
     tx.commit().await
 }

@@ -147,3 +147,42 @@ pub fn service(live: Arc<Live>, cancel: CancellationToken) -> McpService {
         .with_cancellation_token(cancel);
     StreamableHttpService::new(move || Ok(SpecServer(live.clone())), Arc::new(NeverSessionManager::default()), config)
 }
+
+/// Connects to an MCP endpoint as a client (either protocol revision) and
+/// lists its tools, following pagination. Used to test a live server.
+pub async fn list_remote_tools(
+    url: &str,
+    token: Option<&str>,
+    timeout: std::time::Duration,
+) -> Result<Vec<Tool>, String> {
+    use rmcp::model::ProtocolVersion;
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+    if let Some(token) = token {
+        config = config.auth_header(token.to_owned());
+    }
+    let transport = StreamableHttpClientTransport::from_config(config);
+    let lifecycle = ClientLifecycleMode::Auto {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28, ProtocolVersion::V_2025_11_25],
+        legacy_version: None,
+    };
+    let work = async {
+        let client =
+            ().serve_with_lifecycle(transport, lifecycle).await.map_err(|e| describe_client_error(&e.to_string()))?;
+        let tools = client.list_all_tools().await.map_err(|e| e.to_string());
+        let _ = client.cancel().await;
+        tools
+    };
+    tokio::time::timeout(timeout, work).await.map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
+}
+
+fn describe_client_error(text: &str) -> String {
+    if text.contains("Auth required") || text.contains("401") {
+        "the server refused the connection: it needs a valid bearer token".into()
+    } else {
+        text.to_owned()
+    }
+}

@@ -41,7 +41,9 @@ pub enum ClientCheck {
 pub struct Compiled {
     pub spec: ServerSpec,
     pub tools: Vec<rmcp::model::Tool>,
-    validators: Vec<jsonschema::Validator>,
+    /// Compiled on a tool's first call: most mounted tools are never called,
+    /// and a compiled schema costs kilobytes.
+    validators: Vec<std::sync::OnceLock<jsonschema::Validator>>,
     by_name: HashMap<String, usize>,
 }
 
@@ -49,10 +51,10 @@ impl Compiled {
     /// Validates (with `limits`) and compiles a spec; every problem is reported.
     pub fn new(spec: ServerSpec, limits: SpecLimits) -> Result<Self, Vec<Issue>> {
         let mut issues = validate(&spec, limits);
-        let mut validators = Vec::with_capacity(spec.tools.len());
         for (i, tool) in spec.tools.iter().enumerate() {
+            // Compiled here to report bad schemas now; kept only once called.
             match jsonschema::validator_for(&tool.input_schema) {
-                Ok(validator) => validators.push(validator),
+                Ok(_) => {}
                 Err(error) => issues.push(Issue {
                     path: format!("tools[{i}].input_schema"),
                     message: format!("is not a usable JSON Schema: {error}"),
@@ -69,12 +71,20 @@ impl Compiled {
             return Err(issues);
         }
         let tools = spec.tools.iter().map(mcp::tool).collect();
+        let validators = spec.tools.iter().map(|_| std::sync::OnceLock::new()).collect();
         let by_name = spec.tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
         Ok(Compiled { spec, tools, validators, by_name })
     }
 
     pub fn index(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
+    }
+
+    fn validator(&self, index: usize) -> &jsonschema::Validator {
+        self.validators[index].get_or_init(|| {
+            jsonschema::validator_for(&self.spec.tools[index].input_schema)
+                .expect("the schema compiled when the server was mounted")
+        })
     }
 }
 
@@ -281,7 +291,9 @@ impl Live {
 
         let tool = &self.compiled.spec.tools[index];
         let arguments_value = Value::Object(arguments);
-        let problems: Vec<String> = self.compiled.validators[index]
+        let problems: Vec<String> = self
+            .compiled
+            .validator(index)
             .iter_errors(&arguments_value)
             .map(|e| {
                 let at = e.instance_path().to_string();

@@ -15,7 +15,11 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/mcp/") {
         return next.run(request).await;
     }
-    let limit = super::MAX_BODY_BYTES;
+    // Starting a wizard may carry a pasted OpenAPI document (up to 5 MB).
+    let limit = match request.uri().path() {
+        "/api/v1/wizard" | "/api/fn/wizard/start" => super::MAX_DOCUMENT_REQUEST_BYTES,
+        _ => super::MAX_BODY_BYTES,
+    };
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if let Some(length) = declared

@@ -1,0 +1,240 @@
+use crate::api::{PlaygroundCall, get_server, server_calls};
+use crate::components::{BUTTON_PRIMARY, CopyButton, ErrorBanner, INPUT};
+use crate::model::{CallView, ServerStatus, ServerView};
+use crate::spec::ToolSpec;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use serde_json::{Map, Value};
+
+/// One server: its endpoint, tools, recent calls and a playground.
+#[component]
+pub fn ServerPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let calls_version = RwSignal::new(0u32);
+    let server = Resource::new(id, get_server);
+    let calls = Resource::new(move || (id(), calls_version.get()), |(id, _)| server_calls(id));
+    view! {
+        <Title text="Server · AutoMCP"/>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match server.await {
+                    Ok(server) => view! { <ServerDetail server calls calls_version/> }.into_any(),
+                    Err(error) => view! { <ErrorBanner error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ServerDetail(
+    server: ServerView,
+    calls: Resource<Result<Vec<CallView>, crate::model::AppError>>,
+    calls_version: RwSignal<u32>,
+) -> impl IntoView {
+    let live = server.status == ServerStatus::Active;
+    view! {
+        <div class="space-y-8">
+            <div>
+                <h1 class="text-2xl font-bold tracking-tight" id="server-name">{server.name.clone()}</h1>
+                <p class="text-sm text-slate-600">
+                    <span data-status=server.status.as_str()>{server.status.as_str()}</span>
+                    {format!(" · {} tool(s) · clients: {}", server.tool_count, server.client_auth.as_str())}
+                </p>
+                <div class="mt-2 flex flex-wrap items-center gap-2">
+                    <code class="break-all rounded bg-white px-2 py-1 text-sm" id="server-endpoint">{server.endpoint.clone()}</code>
+                    <CopyButton text=server.endpoint.clone() label="Copy URL"/>
+                </div>
+                {(!server.missing_credentials.is_empty()).then(|| view! {
+                    <p class="mt-2 text-sm text-amber-700">
+                        {format!("Missing credentials: {}", server.missing_credentials.join(", "))}
+                    </p>
+                })}
+            </div>
+            <section aria-labelledby="tools-heading">
+                <h2 id="tools-heading" class="mb-2 text-lg font-semibold">"Tools"</h2>
+                <ul class="space-y-2">
+                    {server.spec.tools.iter().map(|tool| view! {
+                        <li class="rounded-xl border border-slate-200 bg-white p-3">
+                            <p class="font-mono text-sm font-semibold">{tool.name.clone()}</p>
+                            <p class="text-sm text-slate-600">{tool.description.clone()}</p>
+                            <p class="break-all font-mono text-xs text-slate-500">{crate::wizard::action_summary(tool)}</p>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+            {if live {
+                view! { <Playground server_id=server.id.clone() tools=server.spec.tools.clone() calls_version/> }.into_any()
+            } else {
+                view! { <p class="text-sm text-slate-500">"Deploy the server to try its tools here."</p> }.into_any()
+            }}
+            <section aria-labelledby="calls-heading">
+                <h2 id="calls-heading" class="mb-2 text-lg font-semibold">"Recent calls"</h2>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match calls.await {
+                            Ok(list) if list.is_empty() => view! { <p class="text-sm text-slate-500" id="calls-empty">"No calls yet."</p> }.into_any(),
+                            Ok(list) => view! { <CallTable list/> }.into_any(),
+                            Err(error) => view! { <ErrorBanner error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn CallTable(list: Vec<CallView>) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
+            <table class="min-w-full text-left text-sm" id="calls">
+                <thead class="bg-slate-50 text-slate-600">
+                    <tr>
+                        <th class="px-3 py-2 font-medium">"Tool"</th>
+                        <th class="px-3 py-2 font-medium">"Outcome"</th>
+                        <th class="px-3 py-2 font-medium">"Status"</th>
+                        <th class="px-3 py-2 font-medium">"Duration"</th>
+                        <th class="px-3 py-2 font-medium">"Error"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|call| view! {
+                        <tr class="border-t border-slate-100">
+                            <td class="px-3 py-2 font-mono">{call.tool}</td>
+                            <td class="px-3 py-2">{call.outcome}</td>
+                            <td class="px-3 py-2">{call.upstream_status.map(|s| s.to_string()).unwrap_or_default()}</td>
+                            <td class="px-3 py-2">{format!("{} ms", call.duration_ms)}</td>
+                            <td class="px-3 py-2 text-xs text-slate-600">{call.error.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// A form generated from a tool's input schema; calls the tool live.
+#[component]
+fn Playground(server_id: String, tools: Vec<ToolSpec>, calls_version: RwSignal<u32>) -> impl IntoView {
+    let call = ServerAction::<PlaygroundCall>::new();
+    let selected = RwSignal::new(0usize);
+    let fields: RwSignal<Vec<(String, String, RwSignal<String>)>> = RwSignal::new(Vec::new());
+    let tools_for_fields = tools.clone();
+    Effect::new(move |_| {
+        let tool = &tools_for_fields[selected.get()];
+        fields.set(
+            schema_fields(&tool.input_schema).into_iter().map(|(n, k)| (n, k, RwSignal::new(String::new()))).collect(),
+        );
+    });
+    Effect::new(move |_| {
+        if call.version().get() > 0 {
+            calls_version.update(|v| *v += 1);
+        }
+    });
+    let form_error = RwSignal::new(None::<String>);
+    let tools_for_submit = tools.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let tool = &tools_for_submit[selected.get_untracked()];
+        match arguments(&fields.get_untracked()) {
+            Ok(arguments) => {
+                form_error.set(None);
+                call.dispatch(PlaygroundCall { id: server_id.clone(), tool: tool.name.clone(), arguments });
+            }
+            Err(message) => form_error.set(Some(message)),
+        }
+    };
+    view! {
+        <section aria-labelledby="playground-heading" class="rounded-xl border border-slate-200 bg-white p-4" id="playground">
+            <h2 id="playground-heading" class="mb-3 text-lg font-semibold">"Playground"</h2>
+            <form on:submit=submit class="space-y-3">
+                <label class="block text-sm font-medium text-slate-700" for="playground-tool">"Tool"</label>
+                <select
+                    id="playground-tool"
+                    class=INPUT
+                    on:change=move |ev| selected.set(event_target_value(&ev).parse().unwrap_or(0))
+                >
+                    {tools.iter().enumerate().map(|(i, t)| view! { <option value=i.to_string()>{t.name.clone()}</option> }).collect_view()}
+                </select>
+                <For each=move || fields.get() key=|(name, kind, _)| format!("{name}:{kind}") let:field>
+                    {
+                        let (name, kind, value) = field;
+                        let input_id = format!("arg-{name}");
+                        view! {
+                            <div>
+                                <label for=input_id.clone() class="block text-sm font-medium text-slate-700">
+                                    {name.clone()}<span class="ml-1 text-xs text-slate-500">{kind.clone()}</span>
+                                </label>
+                                <input
+                                    id=input_id
+                                    class=INPUT
+                                    prop:value=value
+                                    on:input=move |ev| value.set(event_target_value(&ev))
+                                />
+                            </div>
+                        }
+                    }
+                </For>
+                {move || form_error.get().map(|message| view! { <p role="alert" class="text-sm text-red-700">{message}</p> })}
+                <button type="submit" id="playground-call" class=BUTTON_PRIMARY disabled=move || call.pending().get()>
+                    {move || if call.pending().get() { "Calling…" } else { "Call" }}
+                </button>
+            </form>
+            {move || match call.value().get() {
+                Some(Ok(result)) => Some(view! {
+                    <div class="mt-3">
+                        <p class="text-sm font-medium" class:text-red-700=result.is_error>
+                            {if result.is_error { "The tool reported an error" } else { "Result" }}
+                        </p>
+                        <pre id="playground-result" class="mt-1 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{result.text}</pre>
+                    </div>
+                }.into_any()),
+                Some(Err(error)) => Some(view! { <div class="mt-3"><ErrorBanner error id="playground-error"/></div> }.into_any()),
+                None => None,
+            }}
+        </section>
+    }
+}
+
+/// (name, JSON type) for each top-level property of an object schema.
+fn schema_fields(schema: &Value) -> Vec<(String, String)> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .map(|(name, prop)| {
+                    let kind = prop.get("type").and_then(Value::as_str).unwrap_or("json").to_owned();
+                    (name.clone(), kind)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Turns the form's text fields into typed arguments; empty fields are left out.
+fn arguments(fields: &[(String, String, RwSignal<String>)]) -> Result<Value, String> {
+    let mut map = Map::new();
+    for (name, kind, value) in fields {
+        let text = value.get_untracked();
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let parsed = match kind.as_str() {
+            "string" => Value::String(text.to_owned()),
+            "integer" | "number" | "boolean" | "array" | "object" | "json" => {
+                serde_json::from_str(text).map_err(|_| {
+                    format!("`{name}` must be {}", if kind == "json" { "JSON".to_owned() } else { format!("a {kind}") })
+                })?
+            }
+            _ => Value::String(text.to_owned()),
+        };
+        map.insert(name.clone(), parsed);
+    }
+    Ok(Value::Object(map))
+}
