@@ -74,14 +74,29 @@ pub fn router(services: Services) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO))
         .on_failure(DefaultOnFailure::new().level(Level::ERROR));
 
+    // The MCP hot path gets only the layers it needs (request id, logging,
+    // panic catcher): it checks Host, Origin, tokens and sizes itself.
+    let mcp = Router::new()
+        .route("/mcp/{slug}", any(crate::engine::dispatch::handle))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(trace.clone())
+                .layer(PropagateRequestIdLayer::new(request_id.clone())),
+        )
+        .with_state(state.engine.clone());
+
     Router::new()
         .route("/healthz", get(health))
-        .route("/mcp/{slug}", any(crate::engine::dispatch::handle))
         .nest("/api/v1", api::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::cross_site_guard))
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::limit_body))
+        // Sizes are enforced per path by `limit_body`; the extractors' own
+        // default (2 MB) would refuse pasted OpenAPI documents.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_REQUEST_BYTES))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(
             ServiceBuilder::new()
@@ -103,6 +118,7 @@ pub fn router(services: Services) -> Router {
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+        .merge(mcp)
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

@@ -33,7 +33,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     tracing::warn!(%error, "could not set TCP_NODELAY");
                 }
             });
-            axum::serve(listener, server::standalone::router(engine, slug))
+            axum::serve(listener, server::standalone::router(engine, slug).into_make_service())
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
             tracing::info!("stopped");

@@ -41,7 +41,12 @@ impl Server {
                 tracing::warn!(%error, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, self.router).with_graceful_shutdown(shutdown).await.context("server error")
+        // `into_make_service` finalizes the routes once; serving the Router
+        // itself would rebuild every route for every connection.
+        axum::serve(listener, self.router.into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error")
     }
 }
 

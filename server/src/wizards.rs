@@ -257,10 +257,26 @@ impl Wizards {
         .await
         .or_internal("insert wizard")?;
         self.enqueue(&mut tx, &id).await?;
+        // Read back before committing: once committed, the worker may move it on.
+        let view = self.row_in(&mut tx, owner, &id).await?.view()?;
         tx.commit().await.or_internal("commit wizard")?;
         self.wake.notify_one();
         tracing::info!(wizard_id = %id, "wizard started");
-        self.get(owner, &id).await
+        Ok(view)
+    }
+
+    async fn row_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        owner: &UserView,
+        id: &str,
+    ) -> Result<WizardRow, AppError> {
+        sqlx::query_as(select_wizards!("where id = ? and owner_id = ?"))
+            .bind(id)
+            .bind(&owner.id)
+            .fetch_one(&mut **tx)
+            .await
+            .or_internal("load wizard")
     }
 
     pub async fn get(&self, owner: &UserView, id: &str) -> Result<WizardView, AppError> {
@@ -285,9 +301,10 @@ impl Wizards {
         let mut tx = self.db.begin().await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Retry).await?;
         self.enqueue(&mut tx, id).await?;
+        let view = self.row_in(&mut tx, owner, id).await?.view()?;
         tx.commit().await.or_internal("commit retry")?;
         self.wake.notify_one();
-        self.get(owner, id).await
+        Ok(view)
     }
 
     /// Chooses tools from the proposal (with edited names and descriptions).

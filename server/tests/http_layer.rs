@@ -145,3 +145,18 @@ async fn the_database_is_sqlite_in_wal_mode_in_the_data_dir() {
     let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&app.services.db).await.unwrap();
     assert_eq!(fk, 1);
 }
+
+#[tokio::test]
+async fn wizard_and_server_pages_render_for_a_signed_in_user() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.sign_up("ada@example.com", PASSWORD).await.status(), StatusCode::OK);
+    let html = app.get("/wizard/new").await.text().await.unwrap();
+    assert!(html.contains("describe-form") && html.contains("OpenAPI URL"), "{html}");
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    assert!(html.contains("create-wizard") && html.contains("servers-empty"), "{html}");
+    let response = app.get("/servers/no-such-id").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("you have no server with id"));
+    let html = app.get("/wizard/no-such-id").await.text().await.unwrap();
+    assert!(html.contains("you have no wizard with id"), "{html}");
+}

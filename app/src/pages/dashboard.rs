@@ -69,7 +69,7 @@ fn DashboardFor(user: UserView) -> impl IntoView {
                             </section>
                         }
                         .into_any(),
-                        Ok(list) => view! { <ServerList list changed/> }.into_any(),
+                        Ok(list) => view! { <ServerList list changed tier=user.tier/> }.into_any(),
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     }
                 })}
@@ -110,7 +110,7 @@ fn Unfinished(list: Vec<WizardView>) -> impl IntoView {
 }
 
 #[component]
-fn ServerList(list: Vec<ServerView>, changed: RwSignal<u32>) -> impl IntoView {
+fn ServerList(list: Vec<ServerView>, changed: RwSignal<u32>, tier: Tier) -> impl IntoView {
     let disable = ServerAction::<DisableServer>::new();
     let enable = ServerAction::<EnableServer>::new();
     let delete = ServerAction::<DeleteServer>::new();
@@ -144,7 +144,7 @@ fn ServerList(list: Vec<ServerView>, changed: RwSignal<u32>) -> impl IntoView {
                                             <span class=if live { "text-green-700" } else { "text-slate-500" } data-status=server.status.as_str()>
                                                 {server.status.as_str()}
                                             </span>
-                                            {format!(" · {} tool(s) · {}", server.tool_count, server.client_auth.as_str())}
+                                            {format!(" · {tier} tier · {} tool(s) · {}", server.tool_count, server.client_auth.as_str())}
                                         </p>
                                         <div class="mt-1 flex flex-wrap items-center gap-2">
                                             <code class="break-all text-xs">{server.endpoint.clone()}</code>

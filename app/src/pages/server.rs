@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// One server: its endpoint, tools, recent calls and a playground.
 #[component]
@@ -15,6 +16,13 @@ pub fn ServerPage() -> impl IntoView {
     let calls_version = RwSignal::new(0u32);
     let server = Resource::new(id, get_server);
     let calls = Resource::new(move || (id(), calls_version.get()), |(id, _)| server_calls(id));
+    // Keep the call log fresh while the page is open (calls also come from MCP clients).
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || calls_version.update(|v| *v += 1), Duration::from_secs(2))
+        {
+            on_cleanup(move || handle.clear());
+        }
+    });
     view! {
         <Title text="Server · AutoMCP"/>
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
@@ -116,18 +124,25 @@ fn CallTable(list: Vec<CallView>) -> impl IntoView {
     }
 }
 
+/// One playground input: (form generation, argument name, JSON type, value).
+type FormField = (u64, String, String, RwSignal<String>);
+
 /// A form generated from a tool's input schema; calls the tool live.
 #[component]
 fn Playground(server_id: String, tools: Vec<ToolSpec>, calls_version: RwSignal<u32>) -> impl IntoView {
     let call = ServerAction::<PlaygroundCall>::new();
     let selected = RwSignal::new(0usize);
-    let fields: RwSignal<Vec<(String, String, RwSignal<String>)>> = RwSignal::new(Vec::new());
+    // (form generation, name, type, value): the generation keys the rows, so
+    // rebuilt fields never keep inputs bound to the previous signals.
+    let fields: RwSignal<Vec<FormField>> = RwSignal::new(Vec::new());
+    let generation = StoredValue::new(0u64);
     let tools_for_fields = tools.clone();
     Effect::new(move |_| {
         let tool = &tools_for_fields[selected.get()];
-        fields.set(
-            schema_fields(&tool.input_schema).into_iter().map(|(n, k)| (n, k, RwSignal::new(String::new()))).collect(),
-        );
+        generation.update_value(|g| *g += 1);
+        let g = generation.get_value();
+        let rows = schema_fields(&tool.input_schema).into_iter().map(|(n, k)| (g, n, k, RwSignal::new(String::new())));
+        fields.set(rows.collect());
     });
     Effect::new(move |_| {
         if call.version().get() > 0 {
@@ -159,9 +174,9 @@ fn Playground(server_id: String, tools: Vec<ToolSpec>, calls_version: RwSignal<u
                 >
                     {tools.iter().enumerate().map(|(i, t)| view! { <option value=i.to_string()>{t.name.clone()}</option> }).collect_view()}
                 </select>
-                <For each=move || fields.get() key=|(name, kind, _)| format!("{name}:{kind}") let:field>
+                <For each=move || fields.get() key=|(g, name, _, _)| format!("{g}:{name}") let:field>
                     {
-                        let (name, kind, value) = field;
+                        let (_, name, kind, value) = field;
                         let input_id = format!("arg-{name}");
                         view! {
                             <div>
@@ -217,9 +232,9 @@ fn schema_fields(schema: &Value) -> Vec<(String, String)> {
 }
 
 /// Turns the form's text fields into typed arguments; empty fields are left out.
-fn arguments(fields: &[(String, String, RwSignal<String>)]) -> Result<Value, String> {
+fn arguments(fields: &[FormField]) -> Result<Value, String> {
     let mut map = Map::new();
-    for (name, kind, value) in fields {
+    for (_, name, kind, value) in fields {
         let text = value.get_untracked();
         let text = text.trim();
         if text.is_empty() {

@@ -156,10 +156,10 @@ pub fn WizardPage() -> impl IntoView {
     let activated: RwSignal<Option<Activated>> = RwSignal::new(None);
     let refresh = Callback::new(move |()| tick.update(|t| *t += 1));
     Effect::new(move |_| {
-        if let Some(Ok(view)) = wizard.get() {
-            if view.processing_status == ProcessingStatus::Processing {
-                set_timeout(move || tick.update(|t| *t += 1), Duration::from_millis(1000));
-            }
+        if let Some(Ok(view)) = wizard.get()
+            && view.processing_status == ProcessingStatus::Processing
+        {
+            set_timeout(move || tick.update(|t| *t += 1), Duration::from_millis(1000));
         }
     });
     view! {

@@ -1,0 +1,147 @@
+import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { open, uniqueEmail, watchForErrors } from "./helpers";
+
+const PASSWORD = "correct horse battery staple";
+
+async function signUp(page: Page, label: string) {
+  await open(page, "/signup");
+  await page.fill("#email", uniqueEmail(label));
+  await page.fill("#password", PASSWORD);
+  await page.click("#submit");
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+async function shot(page: Page, info: TestInfo, name: string) {
+  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
+}
+
+/** Describe and start; returns once the wizard page is shown. */
+async function describe(page: Page, text: string) {
+  await open(page, "/wizard/new");
+  await expect(page.locator("#start")).toBeDisabled();
+  await page.fill("#description", text);
+  await expect(page.locator("#start")).toBeEnabled();
+  await page.click("#start");
+  await expect(page).toHaveURL(/\/wizard\/[0-9a-f-]+$/);
+}
+
+/** From the proposed tools to a live server; returns endpoint and token. */
+async function finish(page: Page, info: TestInfo) {
+  await expect(page.locator("#candidates li")).toHaveCount(4);
+  await shot(page, info, "03-actions");
+  const boxes = page.locator("#candidates input[type=checkbox]");
+  await boxes.nth(0).check();
+  await boxes.nth(1).check();
+  await expect(page.locator("#selection-count")).toHaveText("2 of 3");
+  await boxes.nth(2).check();
+  await expect(page.locator("#selection-count")).toHaveText("3 of 3");
+  await expect(boxes.nth(3)).toBeDisabled();
+  await expect(page.locator("#tier-hint")).toContainText("paid tier");
+  await page.click("#continue-actions");
+
+  await expect(page.locator("#auth-bearer")).toBeVisible();
+  await shot(page, info, "04-auth");
+  await page.check("#auth-bearer");
+  await page.click("#continue-auth");
+
+  await expect(page.locator("#activate")).toBeVisible();
+  await expect(page.locator("#deploy-vps")).toContainText("Not available yet");
+  await shot(page, info, "05-deploy");
+  await page.click("#activate");
+
+  await expect(page.locator("#endpoint")).toBeVisible();
+  const endpoint = (await page.locator("#endpoint").textContent())!.trim();
+  const token = (await page.locator("#token").textContent())!.trim();
+  expect(endpoint).toMatch(/\/mcp\/weather-desk/);
+  expect(token).toMatch(/^amcp_srv_/);
+  await expect(page.locator("#client-configs")).toContainText("Claude Desktop");
+  await expect(page.locator("#client-configs")).toContainText("VS Code");
+  await expect(page.locator("#client-configs pre").first()).toContainText(token);
+  await page.click("#test-connection");
+  await expect(page.locator("#test-result")).toContainText("3 tool(s): get_weather, get_forecast, list_alerts");
+  await shot(page, info, "06-complete");
+  return { endpoint, token };
+}
+
+/** A JSON-RPC request to an MCP endpoint, as an MCP client sends it. */
+async function rpc(endpoint: string, token: string, method: string, params: object = {}) {
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()).result;
+}
+
+test("happy path: describe, pick three actions, deploy, and call a tool", async ({ page }, info) => {
+  const errors = watchForErrors(page);
+  await signUp(page, "wizard");
+  await describe(page, "Tell me the weather for a city");
+  await expect(page.locator("#processing-banner")).toBeVisible();
+  await shot(page, info, "02-processing");
+  await expect(page.locator("#processing-banner")).toHaveCount(0);
+  const { endpoint, token } = await finish(page, info);
+
+  const listed = await rpc(endpoint, token, "tools/list");
+  expect(listed.tools.map((t: { name: string }) => t.name)).toEqual(["get_weather", "get_forecast", "list_alerts"]);
+  const called = await rpc(endpoint, token, "tools/call", { name: "get_weather", arguments: { city: "Oslo" } });
+  expect(called.isError).toBe(false);
+  expect(called.structuredContent).toMatchObject({ city: "Oslo", source: "stub-weather" });
+  expect(errors).toEqual([]);
+});
+
+test("error recovery: the failure banner shows the error and Retry recovers", async ({ page }, info) => {
+  await signUp(page, "retry");
+  await describe(page, "fail-first: weather for a city");
+  await expect(page.locator("#failure-banner")).toBeVisible();
+  await expect(page.locator("#failure-message")).toContainText("the LLM API answered 500");
+  await expect(page.locator("#processing-banner")).toHaveCount(0);
+  await shot(page, info, "02-failed");
+  await page.click("#retry");
+  await expect(page.locator("#failure-banner")).toHaveCount(0);
+  await expect(page.locator("#candidates li")).toHaveCount(4);
+  await shot(page, info, "03-recovered");
+});
+
+test("resume: an unfinished wizard continues from the same step", async ({ page, context }, info) => {
+  await signUp(page, "resume");
+  await describe(page, "Weather alerts for my trips");
+  await expect(page.locator("#candidates li")).toHaveCount(4);
+  const wizardUrl = page.url();
+  await page.close();
+
+  const again = await context.newPage();
+  await open(again, "/dashboard");
+  await expect(again.locator("#unfinished")).toContainText("Weather alerts for my trips");
+  await expect(again.locator("#unfinished [data-step=actions]")).toBeVisible();
+  await shot(again, info, "01-dashboard");
+  await again.locator("#unfinished a", { hasText: "Continue" }).first().click();
+  await expect(again).toHaveURL(wizardUrl);
+  await expect(again.locator("#candidates li")).toHaveCount(4);
+  await expect(again.locator("[aria-current=step]")).toHaveText("Actions");
+  await shot(again, info, "02-resumed");
+});
+
+test("playground: call a tool from the server page and see the upstream's answer", async ({ page }, info) => {
+  await signUp(page, "playground");
+  await describe(page, "weather");
+  await finish(page, info);
+  await open(page, "/dashboard");
+  await expect(page.locator("#servers li")).toHaveCount(1);
+  await expect(page.locator("#servers [data-status=active]")).toBeVisible();
+  await page.locator("#servers a", { hasText: "Open" }).click();
+  await expect(page.locator("#server-name")).toHaveText("Weather Desk");
+  await expect(page.locator('[data-hydrated="true"]')).toBeVisible();
+  await page.selectOption("#playground-tool", { label: "get_weather" });
+  await page.fill("#arg-city", "Bergen");
+  await page.click("#playground-call");
+  await expect(page.locator("#playground-result")).toContainText('"city":"Bergen"');
+  await expect(page.locator("#playground-result")).toContainText("stub-weather");
+  await expect(page.locator("#calls")).toContainText("get_weather");
+  await shot(page, info, "07-playground");
+});
