@@ -29,6 +29,18 @@ async fn start(app: &TestApp, token: &str, body: Value) -> String {
     view["id"].as_str().unwrap().to_owned()
 }
 
+/// Selects `tools`, configures `auth` and activates; returns the activation.
+async fn complete(app: &TestApp, token: &str, id: &str, tools: &[&str], auth: Value) -> Value {
+    let picks: Vec<Value> = tools.iter().map(|c| json!({ "candidate": c })).collect();
+    let (status, view) = post(app, token, format!("/api/v1/wizard/{id}/tools"), json!({ "tools": picks })).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let (status, view) = post(app, token, format!("/api/v1/wizard/{id}/auth"), auth).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let (status, activated) = post(app, token, format!("/api/v1/wizard/{id}/activate"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{activated}");
+    activated
+}
+
 fn candidate_names(view: &Value) -> Vec<String> {
     view["proposal"]["candidates"]
         .as_array()
@@ -145,17 +157,8 @@ async fn a_yaml_document_fetched_by_url_with_server_variables_and_a_query_key() 
     assert_eq!(forecast["action"]["url"], up.url("/api/2.1/cities/{city}/forecast"));
     assert_eq!(forecast["input_schema"]["required"], json!(["city"]));
 
-    post(
-        &app,
-        &api,
-        format!("/api/v1/wizard/{id}/tools"),
-        json!({"tools": [{"candidate": "cityForecast"}, {"candidate": "cityAlerts"}]}),
-    )
-    .await;
     let auth = json!({"client_auth": "public", "credentials": {"appKey": "k-42"}});
-    let (status, view) = post(&app, &api, format!("/api/v1/wizard/{id}/auth"), auth).await;
-    assert_eq!(status, StatusCode::OK, "{view}");
-    let (_, activated) = post(&app, &api, format!("/api/v1/wizard/{id}/activate"), json!({})).await;
+    let activated = complete(&app, &api, &id, &["cityForecast", "cityAlerts"], auth).await;
     assert_eq!(activated["token"], Value::Null, "public servers have no token");
     let client = mcp_client(activated["server"]["endpoint"].as_str().unwrap(), None, Era::Legacy).await.unwrap();
     let result = call(&client, "cityForecast", json!({"city": "Oslo", "days": 3, "X_Units": "metric"})).await.unwrap();
@@ -179,21 +182,8 @@ async fn swagger_2_body_and_form_parameters_with_basic_auth() {
     .await;
     let (_, view) = app.settle_wizard(&api, &id).await;
     assert_eq!(view["step"], "actions", "{view}");
-    post(
-        &app,
-        &api,
-        format!("/api/v1/wizard/{id}/tools"),
-        json!({"tools": [{"candidate": "addNote"}, {"candidate": "uploadAttachment"}]}),
-    )
-    .await;
-    post(
-        &app,
-        &api,
-        format!("/api/v1/wizard/{id}/auth"),
-        json!({"client_auth": "public", "credentials": {"login": "ada:pw"}}),
-    )
-    .await;
-    let (_, activated) = post(&app, &api, format!("/api/v1/wizard/{id}/activate"), json!({})).await;
+    let auth = json!({"client_auth": "public", "credentials": {"login": "ada:pw"}});
+    let activated = complete(&app, &api, &id, &["addNote", "uploadAttachment"], auth).await;
     let client = mcp_client(activated["server"]["endpoint"].as_str().unwrap(), None, Era::Legacy).await.unwrap();
 
     call(&client, "addNote", json!({"title": "Buy milk", "pinned": true})).await.unwrap();
@@ -237,15 +227,8 @@ async fn cyclic_references_are_resolved() {
         json!({"credential": "key", "placement": {"in": "header", "name": "X-Org-Key"}})
     );
 
-    post(&app, &api, format!("/api/v1/wizard/{id}/tools"), json!({"tools": [{"candidate": "addPerson"}]})).await;
-    post(
-        &app,
-        &api,
-        format!("/api/v1/wizard/{id}/auth"),
-        json!({"client_auth": "public", "credentials": {"key": "org-1"}}),
-    )
-    .await;
-    let (_, activated) = post(&app, &api, format!("/api/v1/wizard/{id}/activate"), json!({})).await;
+    let auth = json!({"client_auth": "public", "credentials": {"key": "org-1"}});
+    let activated = complete(&app, &api, &id, &["addPerson"], auth).await;
     let client = mcp_client(activated["server"]["endpoint"].as_str().unwrap(), None, Era::Legacy).await.unwrap();
     let person = json!({"name": "Ada", "manager": {"name": "Grace", "manager": {"name": "Alan"}}});
     call(&client, "addPerson", person.clone()).await.unwrap();
@@ -291,9 +274,7 @@ async fn an_llm_proposes_actions_from_a_description() {
     assert_eq!(request["response_format"]["type"], "json_object");
     assert!(request["messages"][1]["content"].as_str().unwrap().contains("send chat messages"));
 
-    post(&app, &api, format!("/api/v1/wizard/{id}/tools"), json!({"tools": [{"candidate": "send_message"}]})).await;
-    post(&app, &api, format!("/api/v1/wizard/{id}/auth"), json!({"client_auth": "bearer"})).await;
-    let (_, activated) = post(&app, &api, format!("/api/v1/wizard/{id}/activate"), json!({})).await;
+    let activated = complete(&app, &api, &id, &["send_message"], json!({"client_auth": "bearer"})).await;
     let client =
         mcp_client(activated["server"]["endpoint"].as_str().unwrap(), activated["token"].as_str(), Era::Legacy)
             .await
