@@ -48,6 +48,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "AutoMCP is listening"
             );
             server.run_until(shutdown_signal()).await?;
+            services.engine.calls.flush_and_stop().await;
             services.db.close().await;
             tracing::info!("stopped");
             Ok(())

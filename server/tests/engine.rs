@@ -408,3 +408,23 @@ async fn call_log_entries_older_than_14_days_are_pruned() {
     let left: Vec<String> = sqlx::query_scalar("select id from call_log").fetch_all(&app.services.db).await.unwrap();
     assert_eq!(left, ["recent"]);
 }
+
+#[tokio::test]
+async fn call_records_queued_at_shutdown_are_written() {
+    let app = TestApp::with_local_upstreams().await;
+    let up = Upstream::start().await;
+    let (_, api) = app.account("ada@example.com", Tier::Free).await;
+    app.deploy(&api, spec("flush", vec![tool("t", "GET", &up.url("/x"))]), json!({"client_auth": "public"})).await;
+    let client = mcp_client(&app.mcp_url("flush"), None, Era::Legacy).await.unwrap();
+    for _ in 0..3 {
+        call(&client, "t", json!({})).await.unwrap();
+    }
+    // Stop at once: the writer is still gathering these calls.
+    let dir = app.stop().await;
+    let again = TestApp::spawn_in(dir, |_| {}).await;
+    let logged: i64 = sqlx::query_scalar("select count(*) from call_log").fetch_one(&again.services.db).await.unwrap();
+    assert_eq!(logged, 3);
+    let counted: i64 =
+        sqlx::query_scalar("select calls from monthly_usage").fetch_one(&again.services.db).await.unwrap();
+    assert_eq!(counted, 3);
+}

@@ -5,8 +5,10 @@
 //! arguments, results or secrets. Entries older than 14 days are pruned.
 
 use crate::db::Db;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 pub const RETENTION_DAYS: i64 = 14;
 
@@ -32,15 +34,26 @@ pub struct CallRecord {
 #[derive(Clone)]
 pub enum CallSink {
     /// Batched into the database by a background writer.
-    Db(mpsc::Sender<CallRecord>),
+    Db(mpsc::Sender<CallRecord>, Arc<Writer>),
     /// Logged only (standalone mode has no database).
     Log,
 }
 
+/// The background writer's controls: stop it, and know when it has written
+/// everything it was given.
+pub struct Writer {
+    stop: CancellationToken,
+    done: tokio::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+}
+
+/// How long the writer lets records accumulate before a commit: under load
+/// one transaction carries many calls instead of one each.
+const GATHER: Duration = Duration::from_millis(100);
+
 impl CallSink {
     pub fn record(&self, record: CallRecord) {
         match self {
-            CallSink::Db(tx) => {
+            CallSink::Db(tx, _) => {
                 if let Err(error) = tx.try_send(record) {
                     tracing::warn!(%error, "call log is backed up; a call record was dropped");
                 }
@@ -60,19 +73,60 @@ impl CallSink {
 /// Starts the writer and the pruner; returns the sink to record into.
 pub fn start(db: Db) -> CallSink {
     let (tx, rx) = mpsc::channel(10_000);
-    tokio::spawn(write_loop(db.clone(), rx));
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let writer = Arc::new(Writer { stop: CancellationToken::new(), done: tokio::sync::Mutex::new(Some(done_rx)) });
+    tokio::spawn(write_loop(db.clone(), rx, writer.stop.clone(), done_tx));
     tokio::spawn(prune_loop(db));
-    CallSink::Db(tx)
+    CallSink::Db(tx, writer)
 }
 
-async fn write_loop(db: Db, mut rx: mpsc::Receiver<CallRecord>) {
-    let mut batch = Vec::with_capacity(256);
-    while rx.recv_many(&mut batch, 256).await > 0 {
-        if let Err(error) = write_batch(&db, &batch).await {
-            tracing::error!(%error, records = batch.len(), "could not store call records");
+impl CallSink {
+    /// Writes what is still queued and stops the writer (at shutdown).
+    pub async fn flush_and_stop(&self) {
+        if let CallSink::Db(_, writer) = self {
+            writer.stop.cancel();
+            if let Some(done) = writer.done.lock().await.take() {
+                let _ = done.await; // the writer dropped it: nothing more to wait for
+            }
         }
-        batch.clear();
     }
+}
+
+async fn write_loop(
+    db: Db,
+    mut rx: mpsc::Receiver<CallRecord>,
+    stop: CancellationToken,
+    done: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut batch = Vec::with_capacity(1024);
+    loop {
+        let got = tokio::select! {
+            got = rx.recv_many(&mut batch, 1024) => got,
+            () = stop.cancelled() => 0,
+        };
+        if got == 0 && batch.is_empty() && !stop.is_cancelled() {
+            break; // every sender is gone
+        }
+        if !stop.is_cancelled() {
+            tokio::select! {
+                () = tokio::time::sleep(GATHER) => {}
+                () = stop.cancelled() => {}
+            }
+        }
+        while let Ok(record) = rx.try_recv() {
+            batch.push(record);
+        }
+        if !batch.is_empty() {
+            if let Err(error) = write_batch(&db, &batch).await {
+                tracing::error!(%error, records = batch.len(), "could not store call records");
+            }
+            batch.clear();
+        }
+        if stop.is_cancelled() {
+            break;
+        }
+    }
+    let _ = done.send(());
 }
 
 /// Rows per multi-row insert (SQLite allows 32,766 bound values; 9 per row).

@@ -75,6 +75,7 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
+        self.services.engine.calls.flush_and_stop().await;
         self.services.db.close().await;
         self.dir.take().unwrap()
     }
