@@ -97,7 +97,16 @@ pub fn headers() -> HeaderMap {
 
 /// Sets the HTTP status of the response to match `error`, and passes it on.
 /// Use as `.map_err(ssr::reply)`.
+///
+/// Only for server-function requests: when a page render calls the function
+/// directly, the page may already be streaming, so its status stays 200 (it
+/// would otherwise depend on timing) and the error is shown in the page.
 pub fn reply(error: AppError) -> AppError {
+    let serving_function =
+        use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with("/api/fn/"));
+    if !serving_function {
+        return error;
+    }
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = http::StatusCode::from_u16(error.status())
     {
