@@ -570,10 +570,17 @@ impl Servers {
             .fetch_all(&self.db)
             .await
             .or_internal("load active servers")?;
+        // One query for every owner's tier, not one per server.
+        let tiers: std::collections::HashMap<String, String> = sqlx::query_as("select id, tier from users")
+            .fetch_all(&self.db)
+            .await
+            .or_internal("load tiers")?
+            .into_iter()
+            .collect();
         let mut requests = Vec::with_capacity(rows.len());
         for row in rows {
             let slug = row.slug.clone();
-            let tier = self.owner_tier(&row.owner_id).await?;
+            let tier = tiers.get(&row.owner_id).and_then(|t| t.parse().ok()).unwrap_or_default();
             match self.mount_request(row, tier).await {
                 Ok(request) => requests.push(request),
                 Err(error) => tracing::error!(%slug, %error, "could not prepare server for mounting"),

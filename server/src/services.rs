@@ -5,7 +5,6 @@ use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::Db;
 use crate::engine::outbound::Outbound;
-use crate::engine::ssrf::{AddressPolicy, SystemResolver};
 use crate::engine::{Engine, HostRules, calllog};
 use crate::generate::llm::Llm;
 use crate::secret::InstanceKey;
@@ -34,11 +33,7 @@ impl Services {
         let key = Arc::new(InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?);
         let db = crate::db::connect(&config.database_url()).await?;
         let public_url = config.public_url();
-        let outbound = Outbound::with_resolver(
-            AddressPolicy { allow_private: config.allow_private_upstreams },
-            Arc::new(SystemResolver),
-            std::time::Duration::from_secs(config.upstream_timeout_secs.max(1)),
-        );
+        let outbound = Outbound::from_config(&config);
         let hosts = HostRules::from_public_url(&public_url);
         let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
         let servers = Servers::new(db.clone(), key.clone(), engine.clone(), public_url, config.free_monthly_calls);

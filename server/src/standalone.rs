@@ -6,7 +6,6 @@ use crate::config::Config;
 use crate::engine::calllog::CallSink;
 use crate::engine::limits::ServerLimits;
 use crate::engine::outbound::Outbound;
-use crate::engine::ssrf::{AddressPolicy, SystemResolver};
 use crate::engine::{ClientCheck, Engine, HostRules, MountRequest, dispatch};
 use anyhow::{Context, bail};
 use app::spec::{ServerSpec, SpecLimits, credential_names};
@@ -75,11 +74,7 @@ pub fn prepare(
         bail!("the spec's actions need credentials; set {}", missing.join(", "));
     }
     let public_url = config.public_url();
-    let outbound = Outbound::with_resolver(
-        AddressPolicy { allow_private: config.allow_private_upstreams },
-        Arc::new(SystemResolver),
-        std::time::Duration::from_secs(config.upstream_timeout_secs.max(1)),
-    );
+    let outbound = Outbound::from_config(config);
     let engine = Arc::new(Engine::new(outbound, CallSink::Log, HostRules::from_public_url(&public_url)));
     let slug = spec.slug.clone();
     engine

@@ -21,7 +21,7 @@ use arc_swap::ArcSwap;
 use calllog::{CallRecord, CallSink};
 use limits::{Limiter, ServerLimits, Usage};
 use mcp::{McpService, ToolReply};
-use outbound::{Outbound, OutboundError};
+use outbound::{Outbound, OutboundError, excerpt};
 use render::{Secrets, render};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -362,13 +362,6 @@ impl Live {
             }
         }
     }
-}
-
-/// The first `max` characters of a body, on one line, for error messages.
-fn excerpt(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(body);
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > max { format!("{}…", flat.chars().take(max).collect::<String>()) } else { flat }
 }
 
 /// Turns a successful upstream answer into the tool result: JSON is

@@ -44,8 +44,12 @@ pub enum OutboundError {
 }
 
 impl Outbound {
-    pub fn new(policy: AddressPolicy) -> Self {
-        Self::with_resolver(policy, Arc::new(SystemResolver), TOTAL_TIMEOUT)
+    /// The client the operator's settings ask for: the SSRF policy and the
+    /// upstream timeout, resolving names with the system resolver.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let policy = AddressPolicy { allow_private: config.allow_private_upstreams };
+        let timeout = Duration::from_secs(config.upstream_timeout_secs.max(1));
+        Self::with_resolver(policy, Arc::new(SystemResolver), timeout)
     }
 
     /// A client resolving names with `resolver` (then filtered by the
@@ -140,12 +144,23 @@ fn classify(error: reqwest::Error, timeout: Duration) -> OutboundError {
         }
         source = cause.source();
     }
-    // The chain's innermost message is the useful one ("connection refused").
+    OutboundError::Connect(innermost_message(&error))
+}
+
+/// The innermost message of an error chain: the useful one ("connection refused").
+pub fn innermost_message(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
+    let mut source = error.source();
     while let Some(cause) = source {
         message = cause.to_string();
         source = cause.source();
     }
-    OutboundError::Connect(message)
+    message
+}
+
+/// The first `max` characters of a body, on one line, for error messages.
+pub fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max { format!("{}…", flat.chars().take(max).collect::<String>()) } else { flat }
 }

@@ -4,6 +4,7 @@
 //! The base URL is operator configuration, not user input, so it may be a
 //! local model server; it still gets timeouts and a size cap.
 
+use crate::engine::outbound::{excerpt, innermost_message};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -95,9 +96,7 @@ impl Llm {
             return Err(LlmError::Malformed("it is larger than 4 MiB".into()));
         }
         if !status.is_success() {
-            let text = String::from_utf8_lossy(&bytes);
-            let excerpt: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
-            return Err(LlmError::Status { status: status.as_u16(), excerpt });
+            return Err(LlmError::Status { status: status.as_u16(), excerpt: excerpt(&bytes, 300) });
         }
         let completion: Completion = serde_json::from_slice(&bytes).map_err(|e| LlmError::Malformed(e.to_string()))?;
         completion
@@ -112,13 +111,7 @@ impl Llm {
         if error.is_timeout() {
             LlmError::Timeout(self.config.timeout.as_secs())
         } else {
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message = cause.to_string();
-                source = cause.source();
-            }
-            LlmError::Unreachable(message)
+            LlmError::Unreachable(innermost_message(&error))
         }
     }
 }
