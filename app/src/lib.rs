@@ -3,6 +3,7 @@
 //! - [`model`]: wasm-safe types shared with the server (and its API).
 //! - [`spec`]: the server spec (tools as HTTP actions) and its validation.
 //! - [`wizard`]: the create-server wizard's state machine and types.
+//! - [`mcps`]: servers made from an existing MCP server (fetch tools, pick, create).
 //! - [`api`]: server functions, thin shells over [`ssr::Backend`].
 //! - [`auth`]: the signed-in state the pages share.
 //! - [`components`] and [`pages`]: the UI.
@@ -16,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod clients;
 pub mod components;
+pub mod mcps;
 pub mod model;
 pub mod pages;
 pub mod spec;

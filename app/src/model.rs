@@ -91,6 +91,28 @@ pub enum AppError {
     /// A server spec has problems, each with its field path (HTTP 422).
     #[error("{message}")]
     InvalidSpec { message: String, issues: Vec<crate::spec::Issue> },
+    /// An upstream server could not be used; `reason` says why (HTTP 502).
+    #[error("{message}")]
+    Upstream { reason: UpstreamFailure, message: String },
+}
+
+/// Why an upstream server could not be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamFailure {
+    /// No connection (refused, no such host, TLS failure).
+    Unreachable,
+    /// Connected, but no answer in time.
+    Timeout,
+    /// The upstream refused our credentials (401/403).
+    AuthRefused,
+    /// It answered, but not as an MCP server.
+    NotMcp,
+    /// The address is not allowed (private or internal network).
+    Forbidden,
+    /// It is an MCP server, but answered the request with an error.
+    Protocol,
 }
 
 impl AppError {
@@ -125,6 +147,10 @@ impl AppError {
         AppError::Internal { message: message.into() }
     }
 
+    pub fn upstream(reason: UpstreamFailure, message: impl Into<String>) -> Self {
+        AppError::Upstream { reason, message: message.into() }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
@@ -134,7 +160,7 @@ impl AppError {
             AppError::Forbidden { .. } => 403,
             AppError::NotFound { .. } => 404,
             AppError::Internal { .. } => 500,
-            AppError::Network { .. } => 502,
+            AppError::Network { .. } | AppError::Upstream { .. } => 502,
         }
     }
 
@@ -235,6 +261,28 @@ impl ServerStatus {
     }
 }
 
+/// Where a server's tools come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ServerKind {
+    /// Tools are HTTP actions from its spec.
+    #[default]
+    Actions,
+    /// Tools are chosen from an existing MCP server and forwarded to it
+    /// (manage with `/api/v1/mcps`).
+    Mcp,
+}
+
+impl ServerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerKind::Actions => "actions",
+            ServerKind::Mcp => "mcp",
+        }
+    }
+}
+
 /// A server's call limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -263,11 +311,14 @@ pub struct ServerView {
     pub id: String,
     pub slug: String,
     pub name: String,
+    pub kind: ServerKind,
     pub status: ServerStatus,
     pub client_auth: ClientAuth,
     /// The MCP endpoint URL clients connect to.
     pub endpoint: String,
     pub tool_count: usize,
+    /// The names of the tools clients see.
+    pub tool_names: Vec<String>,
     /// Names of the stored credentials (values are never returned).
     pub credentials: Vec<String>,
     /// Credentials the tools use that are not stored yet.

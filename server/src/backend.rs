@@ -2,7 +2,6 @@
 //! Each method is the same service code the `/api/v1` handlers use.
 
 use crate::auth::{clear_cookie, cookie_name, read_cookie, session_cookie};
-use crate::engine::mcp::ToolReply;
 use crate::services::Services;
 use app::model::{AppError, CallView, PlaygroundResult, ServerStatus, ServerView, Tier, UserView};
 use app::ssr::{Backend, NewSession};
@@ -155,8 +154,7 @@ impl Backend for Services {
             return Err(AppError::invalid("arguments", "arguments must be a JSON object"));
         };
         match mount.live.call(&tool, arguments).await {
-            Ok(ToolReply::Success { text, .. }) => Ok(PlaygroundResult { is_error: false, text }),
-            Ok(ToolReply::Failure(text)) => Ok(PlaygroundResult { is_error: true, text }),
+            Ok(reply) => Ok(PlaygroundResult { is_error: reply.is_error(), text: reply.text() }),
             Err(refused) => Err(AppError::invalid("tool", refused.message)),
         }
     }

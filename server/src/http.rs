@@ -3,6 +3,7 @@
 //! size cap, cross-site check, security headers, compression).
 
 pub mod api;
+pub mod mcps_api;
 pub mod middleware;
 
 use crate::services::Services;
@@ -28,6 +29,9 @@ use tracing::Level;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest body for starting a wizard (a pasted 5 MB OpenAPI document, as JSON).
 pub const MAX_DOCUMENT_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+/// Largest body for creating or editing a server from an MCP server (it
+/// carries every fetched tool definition).
+pub const MAX_TOOLS_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]

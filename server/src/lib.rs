@@ -16,6 +16,7 @@ pub mod http;
 pub mod secret;
 pub mod servers;
 pub mod services;
+pub mod sources;
 pub mod standalone;
 pub mod startup;
 pub mod telemetry;

@@ -1,4 +1,5 @@
 //! Hosted servers: storage, tier rules and mounting into the engine.
+//! Servers made from an MCP server ("mcps") are in [`mcps`].
 //!
 //! Every query is scoped to the owner (`owner_id = caller`), so one account
 //! can neither see nor touch another's servers: a foreign id is "not found".
@@ -7,12 +8,13 @@ use crate::accounts::secret_hash;
 use crate::crypto::{self, Binding};
 use crate::db::{Db, now};
 use crate::engine::limits::ServerLimits;
-use crate::engine::{ClientCheck, Engine, MountRequest};
+use crate::engine::{ClientCheck, Engine, ForwardTo, MountRequest};
 use crate::error::ResultExt;
 use crate::secret::InstanceKey;
+use crate::sources::Sources;
 use app::model::{
-    AppError, CallView, ClientAuth, CreateServer, Limits, LimitsInput, ServerCreated, ServerStatus, ServerView, Tier,
-    TokenIssued, UpdateServer, UserView,
+    AppError, CallView, ClientAuth, CreateServer, Limits, LimitsInput, ServerCreated, ServerKind, ServerStatus,
+    ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
 use app::spec::{ServerSpec, SpecLimits, credential_names, validate};
 use base64::Engine as _;
@@ -30,6 +32,7 @@ pub struct Servers {
     db: Db,
     key: Arc<InstanceKey>,
     engine: Arc<Engine>,
+    sources: Sources,
     public_url: url::Url,
     free_monthly_quota: u64,
 }
@@ -49,7 +52,38 @@ struct ServerRow {
     max_concurrency: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    kind: String,
+    source_id: Option<String>,
+    upstream_header: Option<String>,
+    tools_cache: Option<String>,
+    tools_filter: Option<String>,
 }
+
+impl ServerRow {
+    fn kind(&self) -> ServerKind {
+        if self.kind == "mcp" { ServerKind::Mcp } else { ServerKind::Actions }
+    }
+
+    /// The chosen tool names of a server made from a source.
+    fn filter(&self) -> Result<Vec<String>, AppError> {
+        match &self.tools_filter {
+            None => Ok(Vec::new()),
+            Some(text) => serde_json::from_str(text).or_internal("parse stored tools_filter"),
+        }
+    }
+
+    /// The cached tool definitions of a server made from a source.
+    fn cache(&self) -> Result<Vec<app::mcps::ToolDef>, AppError> {
+        match &self.tools_cache {
+            None => Ok(Vec::new()),
+            Some(text) => serde_json::from_str(text).or_internal("parse stored tools_cache"),
+        }
+    }
+}
+
+/// The credential under which a source's auth header value is sealed (the
+/// `:` keeps it apart from credential names people choose).
+pub const SOURCE_HEADER_CREDENTIAL: &str = "mcp:header";
 
 #[derive(sqlx::FromRow)]
 struct CallRow {
@@ -66,11 +100,14 @@ macro_rules! select_servers {
     ($rest:literal) => {
         concat!(
             "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
-                    max_concurrency, created_at, updated_at from servers ",
+                    max_concurrency, created_at, updated_at, kind, source_id, upstream_header, tools_cache,
+                    tools_filter from servers ",
             $rest
         )
     };
 }
+
+pub mod mcps;
 
 fn status_of(text: &str) -> ServerStatus {
     match text {
@@ -109,10 +146,25 @@ impl Servers {
         db: Db,
         key: Arc<InstanceKey>,
         engine: Arc<Engine>,
+        sources: Sources,
         public_url: url::Url,
         free_monthly_quota: u64,
     ) -> Self {
-        Servers { db, key, engine, public_url, free_monthly_quota }
+        Servers { db, key, engine, sources, public_url, free_monthly_quota }
+    }
+
+    /// One stored credential of a server, decrypted.
+    async fn open_credential(&self, row: &ServerRow, name: &str) -> Result<Option<String>, AppError> {
+        let sealed: Option<String> =
+            sqlx::query_scalar("select sealed from server_credentials where server_id = ? and name = ?")
+                .bind(&row.id)
+                .bind(name)
+                .fetch_optional(&self.db)
+                .await
+                .or_internal("load credential")?;
+        let Some(sealed) = sealed else { return Ok(None) };
+        let binding = Binding { owner_id: &row.owner_id, server_id: &row.id, name };
+        crypto::open(&self.key, &binding, &sealed).or_internal("open credential").map(Some)
     }
 
     fn limits_for(&self, tier: Tier, row: &ServerRow) -> Limits {
@@ -138,22 +190,29 @@ impl Servers {
 
     async fn view(&self, row: ServerRow, tier: Tier) -> Result<ServerView, AppError> {
         let spec: ServerSpec = serde_json::from_str(&row.spec).or_internal("parse stored spec")?;
-        let stored: Vec<String> =
+        let mut stored: Vec<String> =
             sqlx::query_scalar("select name from server_credentials where server_id = ? order by name")
                 .bind(&row.id)
                 .fetch_all(&self.db)
                 .await
                 .or_internal("list credential names")?;
+        stored.retain(|name| name != SOURCE_HEADER_CREDENTIAL);
         let missing = credential_names(&spec).into_iter().filter(|name| !stored.contains(name)).collect();
+        let tool_names = match row.kind() {
+            ServerKind::Mcp => row.filter()?,
+            ServerKind::Actions => spec.tools.iter().map(|tool| tool.name.clone()).collect(),
+        };
         Ok(ServerView {
             endpoint: self.endpoint(&row.slug),
             limits: self.limits_for(tier, &row),
+            kind: row.kind(),
             id: row.id,
             slug: row.slug,
             name: row.name,
             status: status_of(&row.status),
             client_auth: if row.client_auth == "public" { ClientAuth::Public } else { ClientAuth::Bearer },
-            tool_count: spec.tools.len(),
+            tool_count: tool_names.len(),
+            tool_names,
             credentials: stored,
             missing_credentials: missing,
             created_at: row.created_at,
@@ -292,6 +351,12 @@ impl Servers {
     /// re-mounted at once (calls already running finish on the old version).
     pub async fn update(&self, owner: &UserView, id: &str, input: UpdateServer) -> Result<ServerView, AppError> {
         let row = self.row(owner, id).await?;
+        if row.kind() == ServerKind::Mcp && (input.spec.is_some() || !input.credentials.is_empty()) {
+            return Err(AppError::invalid(
+                if input.spec.is_some() { "spec" } else { "credentials" },
+                format!("this server forwards to an MCP server; change its tools and auth with PUT /api/v1/mcps/{id}"),
+            ));
+        }
         if let Some(spec) = &input.spec {
             Self::check_spec(spec, owner.tier)?;
         }
@@ -511,7 +576,7 @@ impl Servers {
                 .fetch_all(&self.db)
                 .await
                 .or_internal("load credentials")?;
-        let mut secrets = std::collections::HashMap::new();
+        let mut secrets: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for (name, sealed) in sealed {
             let binding = Binding { owner_id: &row.owner_id, server_id: &row.id, name: &name };
             let value = crypto::open(&self.key, &binding, &sealed).or_internal("open credential")?;
@@ -526,10 +591,48 @@ impl Servers {
             _ => ClientCheck::Public,
         };
         let limits = self.limits_for(tier, &row);
+        let forward = match row.kind() {
+            ServerKind::Actions => None,
+            ServerKind::Mcp => {
+                let source_id = row.source_id.as_deref().ok_or_else(|| AppError::internal("an MCP server has no source"))?;
+                let (url, enabled): (String, bool) = sqlx::query_as("select url, enabled from mcp_sources where id = ?")
+                    .bind(source_id)
+                    .fetch_one(&self.db)
+                    .await
+                    .or_internal("load source")?;
+                if !enabled {
+                    return Err(AppError::conflict(
+                        "mcp_server_id",
+                        "its MCP server (the source) is disabled; it can go live again once the source is enabled",
+                    ));
+                }
+                let header = match &row.upstream_header {
+                    None => None,
+                    Some(name) => {
+                        let value = secrets.remove(SOURCE_HEADER_CREDENTIAL).ok_or_else(|| {
+                            AppError::internal("the source's auth header value is missing from storage")
+                        })?;
+                        Some((name.clone(), value))
+                    }
+                };
+                let filter = row.filter()?;
+                let cache = row.cache()?;
+                let mut tools = Vec::with_capacity(filter.len());
+                for name in &filter {
+                    let tool = cache
+                        .iter()
+                        .find(|tool| &tool.name == name)
+                        .ok_or_else(|| AppError::internal(format!("chosen tool `{name}` is not in the cache")))?;
+                    tools.push(serde_json::to_value(tool).or_internal("serialize tool definition")?);
+                }
+                Some(ForwardTo { url, header, tools })
+            }
+        };
         Ok(MountRequest {
             server_id: row.id,
             owner_id: row.owner_id,
             spec,
+            forward,
             spec_limits: SpecLimits::for_tier(tier),
             secrets,
             client,

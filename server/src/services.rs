@@ -9,6 +9,7 @@ use crate::engine::{Engine, HostRules, calllog};
 use crate::generate::llm::Llm;
 use crate::secret::InstanceKey;
 use crate::servers::Servers;
+use crate::sources::Sources;
 use crate::wizards::Wizards;
 use app::model::{AppError, Tier, UserView};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub engine: Arc<Engine>,
     pub servers: Servers,
+    pub sources: Sources,
     pub wizards: Wizards,
 }
 
@@ -36,7 +38,15 @@ impl Services {
         let outbound = Outbound::from_config(&config);
         let hosts = HostRules::from_public_url(&public_url);
         let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
-        let servers = Servers::new(db.clone(), key.clone(), engine.clone(), public_url, config.free_monthly_calls);
+        let sources = Sources::new(db.clone(), outbound.clone());
+        let servers = Servers::new(
+            db.clone(),
+            key.clone(),
+            engine.clone(),
+            sources.clone(),
+            public_url,
+            config.free_monthly_calls,
+        );
         let llm = config.llm().map(Llm::new);
         let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone());
         Ok(Services {
@@ -46,8 +56,22 @@ impl Services {
             key,
             engine,
             servers,
+            sources,
             wizards,
         })
+    }
+
+    /// Changes a source and re-mounts (or, when disabled, takes offline)
+    /// the live servers made from it.
+    pub async fn update_source(
+        &self,
+        caller: &UserView,
+        id: &str,
+        input: app::mcps::UpdateSource,
+    ) -> Result<app::mcps::SourceView, AppError> {
+        let view = self.sources.update(caller, id, input).await?;
+        self.servers.source_changed(id).await?;
+        Ok(view)
     }
 
     /// Changes a tier (the caller must be an admin, or `None` for the

@@ -82,6 +82,7 @@ pub fn prepare(
             server_id: slug.clone(),
             owner_id: "standalone".into(),
             spec,
+            forward: None,
             spec_limits: SpecLimits::UNLIMITED,
             secrets,
             client,

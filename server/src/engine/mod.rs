@@ -88,11 +88,23 @@ impl Compiled {
     }
 }
 
+/// Where a server made from a source forwards its calls.
+pub struct ForwardTo {
+    pub url: String,
+    /// The auth header (name, value) sent to the source.
+    pub header: Option<(String, String)>,
+    /// The exposed tools' definitions as cached (MCP JSON).
+    pub tools: Vec<Value>,
+}
+
 /// Everything needed to mount a server.
 pub struct MountRequest {
     pub server_id: String,
     pub owner_id: String,
+    /// Name, slug, description; and the tools, unless `forward` is set.
     pub spec: ServerSpec,
+    /// Tools chosen from an MCP server, forwarded to it.
+    pub forward: Option<ForwardTo>,
     /// The owner's tier limits, checked again here.
     pub spec_limits: SpecLimits,
     pub secrets: Secrets,
@@ -113,6 +125,8 @@ pub struct Live {
     pub server_id: String,
     pub owner_id: String,
     pub compiled: Compiled,
+    /// Set for servers made from a source: tools come from there.
+    forward: Option<mcp::Forward>,
     secrets: Secrets,
     limiter: Limiter,
     monthly_quota: Option<u64>,
@@ -234,11 +248,32 @@ impl Engine {
     }
 
     fn prepare(&self, request: MountRequest) -> Result<Mount, Vec<Issue>> {
+        let forward = match request.forward {
+            None => None,
+            Some(to) => {
+                if let Some(max) = request.spec_limits.max_tools
+                    && to.tools.len() > max
+                {
+                    return Err(vec![Issue {
+                        path: "tools_filter".into(),
+                        message: format!(
+                            "the free tier allows at most {max} tools per server and {} are chosen",
+                            to.tools.len()
+                        ),
+                    }]);
+                }
+                let header = to.header.as_ref().map(|(name, value)| (name.as_str(), value.as_str()));
+                let remote = mcp::Remote::new(&self.outbound, &to.url, header)
+                    .map_err(|e| vec![Issue { path: "mcp_server_id".into(), message: e.message }])?;
+                Some(mcp::Forward::new(remote, &to.tools)?)
+            }
+        };
         let compiled = Compiled::new(request.spec, request.spec_limits)?;
         let live = Arc::new(Live {
             server_id: request.server_id,
             owner_id: request.owner_id,
             compiled,
+            forward,
             secrets: request.secrets,
             limiter: Limiter::new(request.limits),
             monthly_quota: request.monthly_quota,
@@ -253,13 +288,35 @@ impl Engine {
 }
 
 impl Live {
+    /// The tools clients see.
+    pub fn tools(&self) -> &[rmcp::model::Tool] {
+        match &self.forward {
+            Some(forward) => &forward.tools,
+            None => &self.compiled.tools,
+        }
+    }
+
     /// Runs one tool call, from argument validation to the shaped answer.
     pub async fn call(&self, name: &str, arguments: Map<String, Value>) -> Result<ToolReply, CallRefused> {
-        let Some(index) = self.compiled.index(name) else {
-            return Err(CallRefused {
-                code: mcp::INVALID_PARAMS,
-                message: format!("unknown tool `{name}`; call tools/list to see this server's tools"),
-            });
+        let index = match &self.forward {
+            Some(forward) if forward.exposes(name) => None,
+            Some(_) => {
+                return Err(CallRefused {
+                    code: mcp::INVALID_PARAMS,
+                    message: format!(
+                        "tool `{name}` is not exposed by this server; call tools/list to see the tools it offers"
+                    ),
+                });
+            }
+            None => match self.compiled.index(name) {
+                Some(index) => Some(index),
+                None => {
+                    return Err(CallRefused {
+                        code: mcp::INVALID_PARAMS,
+                        message: format!("unknown tool `{name}`; call tools/list to see this server's tools"),
+                    });
+                }
+            },
         };
         let started = Instant::now();
         let started_at_ms = crate::db::now_ms();
@@ -288,6 +345,33 @@ impl Live {
             self.calls.record(record("refused", None, Some(refusal.to_string()), false));
             return Err(CallRefused { code: refusal.code(), message: refusal.to_string() });
         }
+
+        let Some(index) = index else {
+            let forward = self.forward.as_ref().expect("only forwarding servers have no tool index");
+            // The source validates the arguments against its own schema.
+            return match forward.call(name, arguments).await {
+                mcp::Forwarded::Reply(reply) => {
+                    let outcome = if reply.is_error() { "tool_error" } else { "ok" };
+                    let error = reply.is_error().then(|| excerpt(reply.text().as_bytes(), 300));
+                    self.calls.record(record(outcome, None, error, true));
+                    Ok(reply)
+                }
+                mcp::Forwarded::Error { code, message } => {
+                    self.calls.record(record("upstream_error", None, Some(message.clone()), true));
+                    Err(CallRefused { code, message })
+                }
+                mcp::Forwarded::Failed(error) => {
+                    let outcome = match error.failure {
+                        app::model::UpstreamFailure::Timeout => "timeout",
+                        app::model::UpstreamFailure::Forbidden => "forbidden",
+                        app::model::UpstreamFailure::Unreachable => "unreachable",
+                        _ => "upstream_error",
+                    };
+                    self.calls.record(record(outcome, None, Some(error.message.clone()), true));
+                    Ok(ToolReply::Failure(error.message))
+                }
+            };
+        };
 
         let tool = &self.compiled.spec.tools[index];
         let arguments_value = Value::Object(arguments);

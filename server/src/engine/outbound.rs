@@ -17,6 +17,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct Outbound {
     client: reqwest::Client,
+    /// For MCP servers: the same guard, but only same-origin 307/308
+    /// redirects (they keep the method and the JSON-RPC body).
+    mcp: reqwest::Client,
     policy: AddressPolicy,
     timeout: Duration,
 }
@@ -56,6 +59,26 @@ impl Outbound {
     /// guard). Tests use this to make names resolve to chosen addresses.
     pub fn with_resolver(policy: AddressPolicy, resolver: Arc<dyn Resolve>, timeout: Duration) -> Self {
         let guarded = Arc::new(GuardedResolver::new(resolver, policy));
+        let mcp = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            .dns_resolver(guarded.clone())
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let keeps_body = matches!(attempt.status().as_u16(), 307 | 308);
+                let same_origin = attempt.previous().first().is_some_and(|u| u.origin() == attempt.url().origin());
+                if !keeps_body || !same_origin {
+                    attempt.stop()
+                } else if attempt.previous().len() > 5 {
+                    attempt.error("more than 5 redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .user_agent(concat!("AutoMCP/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the outbound MCP client configuration is valid");
         let client = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
@@ -77,7 +100,7 @@ impl Outbound {
             .user_agent(concat!("AutoMCP/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the outbound client configuration is valid");
-        Outbound { client, policy, timeout }
+        Outbound { client, mcp, policy, timeout }
     }
 
     pub fn policy(&self) -> AddressPolicy {
@@ -86,6 +109,16 @@ impl Outbound {
 
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// The client for MCP servers; callers check IP-literal hosts first
+    /// ([`check_literal_host`]), as [`Outbound::send`] does.
+    pub fn mcp_client(&self) -> &reqwest::Client {
+        &self.mcp
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sends `request` and reads at most [`MAX_BODY_BYTES`] of the answer.

@@ -34,6 +34,7 @@ pub fn router() -> Router<super::AppState> {
         .route("/wizard/{id}/tools", post(select_wizard_tools))
         .route("/wizard/{id}/auth", post(configure_wizard_auth))
         .route("/wizard/{id}/activate", post(activate_wizard))
+        .merge(super::mcps_api::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
@@ -370,8 +371,15 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// The whole API's OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(<super::mcps_api::McpsDoc as OpenApi>::openapi());
+    doc
+}
+
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
 }
 
 /// `Json` whose rejections are API errors that say what is wrong with the body.

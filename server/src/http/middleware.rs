@@ -16,8 +16,11 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     // Starting a wizard may carry a pasted OpenAPI document (up to 5 MB).
-    let limit = match request.uri().path() {
+    let path = request.uri().path();
+    let limit = match path {
         "/api/v1/wizard" | "/api/fn/wizard/start" => super::MAX_DOCUMENT_REQUEST_BYTES,
+        // Creating or editing a server from an MCP server carries its tool definitions.
+        _ if path.starts_with("/api/v1/mcps") || path.starts_with("/api/fn/mcps/") => super::MAX_TOOLS_REQUEST_BYTES,
         _ => super::MAX_BODY_BYTES,
     };
     let declared =

@@ -135,6 +135,7 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))
 }
 
+pub mod runner;
 pub mod upstream;
 
 use app::model::{Tier, UserView};
