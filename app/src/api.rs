@@ -3,6 +3,7 @@
 //! Each one is a thin shell over [`crate::ssr::Backend`]. Endpoints are fixed
 //! (not hashed) so logs and tests can name them.
 
+use crate::mcps::{self, FetchedTools, McpCreated, McpView, RefreshedTools, SourceView};
 use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
 #[cfg(feature = "ssr")]
 use crate::ssr;
@@ -166,4 +167,65 @@ pub async fn playground_call(
 ) -> Result<PlaygroundResult, AppError> {
     let backend = ssr::backend()?;
     backend.playground_call(&ssr::headers(), id, tool, arguments).await.map_err(ssr::reply)
+}
+
+/// Upstream MCP servers the user may build from: shared ones and their own.
+#[server(prefix = "/api/fn", endpoint = "sources/list", input = Json)]
+pub async fn list_sources() -> Result<Vec<SourceView>, AppError> {
+    let backend = ssr::backend()?;
+    backend.sources(&ssr::headers()).await.map_err(ssr::reply)
+}
+
+/// Registers an upstream MCP server (for everyone: admins only).
+#[server(prefix = "/api/fn", endpoint = "sources/register", input = Json)]
+pub async fn add_source(input: mcps::RegisterSource) -> Result<SourceView, AppError> {
+    let backend = ssr::backend()?;
+    backend.register_source(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+/// Changes an upstream MCP server (e.g. enables or disables it).
+#[server(prefix = "/api/fn", endpoint = "sources/update", input = Json)]
+pub async fn change_source(id: String, input: mcps::UpdateSource) -> Result<SourceView, AppError> {
+    let backend = ssr::backend()?;
+    backend.update_source(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+#[server(prefix = "/api/fn", endpoint = "sources/delete", input = Json)]
+pub async fn remove_source(id: String) -> Result<(), AppError> {
+    let backend = ssr::backend()?;
+    backend.delete_source(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Lists an upstream MCP server's tools; stores nothing.
+#[server(prefix = "/api/fn", endpoint = "mcps/fetch-tools", input = Json)]
+pub async fn fetch_source_tools(input: mcps::FetchTools) -> Result<FetchedTools, AppError> {
+    let backend = ssr::backend()?;
+    backend.fetch_tools(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+/// Creates a server from an MCP server in one request.
+#[server(prefix = "/api/fn", endpoint = "mcps/create", input = Json)]
+pub async fn create_from_source(input: mcps::CreateMcp) -> Result<McpCreated, AppError> {
+    let backend = ssr::backend()?;
+    backend.create_mcp(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+#[server(prefix = "/api/fn", endpoint = "mcps/get", input = Json)]
+pub async fn get_mcp(id: String) -> Result<McpView, AppError> {
+    let backend = ssr::backend()?;
+    backend.mcp(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Saves an edit of a server made from an MCP server in one request.
+#[server(prefix = "/api/fn", endpoint = "mcps/update", input = Json)]
+pub async fn save_mcp(id: String, input: mcps::UpdateMcp) -> Result<McpView, AppError> {
+    let backend = ssr::backend()?;
+    backend.update_mcp(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+/// Fetches a stored server's tools again with its stored auth and compares them.
+#[server(prefix = "/api/fn", endpoint = "mcps/refresh-tools", input = Json)]
+pub async fn refresh_mcp_tools(id: String) -> Result<RefreshedTools, AppError> {
+    let backend = ssr::backend()?;
+    backend.refresh_mcp_tools(&ssr::headers(), id).await.map_err(ssr::reply)
 }

@@ -20,6 +20,7 @@ pub fn NavBar() -> impl IntoView {
                                 view! {
                                     <div class="flex items-center gap-3 text-sm">
                                         <a href="/dashboard" class="font-medium hover:underline">"Dashboard"</a>
+                                        <a href="/sources" class="font-medium hover:underline" id="nav-sources">"MCP sources"</a>
                                         {is_admin.then(|| view! {
                                             <a href="/admin/users" class="font-medium hover:underline">"Users"</a>
                                         })}
@@ -76,6 +77,35 @@ pub fn ErrorBanner(error: AppError, #[prop(default = "form-error")] id: &'static
         <div id=id role="alert" class="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
             {error.to_string()}
         </div>
+    }
+}
+
+/// A message that floats above the page until dismissed (errors of
+/// background work, such as a failed fetch).
+#[component]
+pub fn Toast(message: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        message.get().map(|text| {
+            view! {
+                <div
+                    id="toast"
+                    role="alert"
+                    class="fixed bottom-4 right-4 z-50 max-w-md rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800 shadow-lg"
+                >
+                    <div class="flex items-start gap-3">
+                        <p class="flex-1 break-words" id="toast-message">{text}</p>
+                        <button
+                            type="button"
+                            class="font-semibold text-red-700 hover:text-red-900"
+                            aria-label="Dismiss"
+                            on:click=move |_| message.set(None)
+                        >
+                            "×"
+                        </button>
+                    </div>
+                </div>
+            }
+        })
     }
 }
 

@@ -57,6 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::Auth::provide();
+    provide_context(pages::Created(RwSignal::new(None)));
 
     // Effects only run in the browser, so this flips once hydration is done.
     // End-to-end tests wait for it before they click anything.
@@ -78,6 +79,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/wizard/new") view=pages::NewWizard/>
                         <Route path=path!("/wizard/:id") view=pages::WizardPage/>
                         <Route path=path!("/servers/:id") view=pages::ServerPage/>
+                        <Route path=path!("/sources") view=pages::SourcesPage/>
+                        <Route path=path!("/mcps/new") view=pages::NewMcp/>
+                        <Route path=path!("/mcps/:id/edit") view=pages::EditMcp/>
                     </Routes>
                 </main>
                 <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-500">

@@ -124,7 +124,10 @@ pub fn check_header_key(key: &str) -> Result<(), AppError> {
         return Err(AppError::invalid(field, format!("`{key}` is not a valid HTTP header name")));
     }
     if RESERVED_HEADERS.contains(&key.to_ascii_lowercase().as_str()) {
-        return Err(AppError::invalid(field, format!("`{key}` is set by the MCP transport itself; use another header")));
+        return Err(AppError::invalid(
+            field,
+            format!("`{key}` is set by the MCP transport itself; use another header"),
+        ));
     }
     Ok(())
 }
@@ -136,7 +139,10 @@ pub fn check_header_value(value: &str) -> Result<(), AppError> {
         return Err(AppError::invalid(field, "give the header's value"));
     }
     if value.len() > MAX_HEADER_VALUE_BYTES {
-        return Err(AppError::invalid(field, format!("the value is longer than {} KiB", MAX_HEADER_VALUE_BYTES / 1024)));
+        return Err(AppError::invalid(
+            field,
+            format!("the value is longer than {} KiB", MAX_HEADER_VALUE_BYTES / 1024),
+        ));
     }
     if !value.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic()) {
         return Err(AppError::invalid(field, "the value may contain only printable ASCII (no line breaks)"));

@@ -283,6 +283,16 @@ impl ServerKind {
     }
 }
 
+/// A tool as clients see it: enough to list it and to call it by hand.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ToolSummary {
+    pub name: String,
+    pub description: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub input_schema: serde_json::Value,
+}
+
 /// A server's call limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -317,8 +327,8 @@ pub struct ServerView {
     /// The MCP endpoint URL clients connect to.
     pub endpoint: String,
     pub tool_count: usize,
-    /// The names of the tools clients see.
-    pub tool_names: Vec<String>,
+    /// The tools clients see.
+    pub tools: Vec<ToolSummary>,
     /// Names of the stored credentials (values are never returned).
     pub credentials: Vec<String>,
     /// Credentials the tools use that are not stored yet.

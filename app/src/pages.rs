@@ -4,6 +4,7 @@ mod admin;
 mod auth_forms;
 mod dashboard;
 mod home;
+mod mcps;
 mod server;
 mod wizard;
 
@@ -11,6 +12,7 @@ pub use admin::AdminUsers;
 pub use auth_forms::{LogIn, SignUp};
 pub use dashboard::Dashboard;
 pub use home::Home;
+pub use mcps::{Created, EditMcp, JustCreated, NewMcp, SourcesPage};
 pub use server::ServerPage;
 pub use wizard::{NewWizard, WizardPage};
 

@@ -7,6 +7,10 @@
 //! server-function call. A server function is then three lines: find the
 //! backend, call it, report.
 
+use crate::mcps::{
+    CreateMcp, FetchTools, FetchedTools, McpCreated, McpView, RefreshedTools, RegisterSource, SourceView, UpdateMcp,
+    UpdateSource,
+};
 use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
 use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
@@ -69,6 +73,19 @@ pub trait Backend: Send + Sync + 'static {
         id: String,
         token: Option<String>,
     ) -> Result<Vec<String>, AppError>;
+    /// Upstream MCP servers the caller may use (shared and their own).
+    async fn sources(&self, headers: &HeaderMap) -> Result<Vec<SourceView>, AppError>;
+    async fn register_source(&self, headers: &HeaderMap, input: RegisterSource) -> Result<SourceView, AppError>;
+    async fn update_source(&self, headers: &HeaderMap, id: String, input: UpdateSource)
+    -> Result<SourceView, AppError>;
+    async fn delete_source(&self, headers: &HeaderMap, id: String) -> Result<(), AppError>;
+    /// The stateless fetch of a source's tools.
+    async fn fetch_tools(&self, headers: &HeaderMap, input: FetchTools) -> Result<FetchedTools, AppError>;
+    async fn create_mcp(&self, headers: &HeaderMap, input: CreateMcp) -> Result<McpCreated, AppError>;
+    async fn mcp(&self, headers: &HeaderMap, id: String) -> Result<McpView, AppError>;
+    async fn update_mcp(&self, headers: &HeaderMap, id: String, input: UpdateMcp) -> Result<McpView, AppError>;
+    /// Fetches a stored server's tools again with its stored auth (stores nothing).
+    async fn refresh_mcp_tools(&self, headers: &HeaderMap, id: String) -> Result<RefreshedTools, AppError>;
     /// Calls a tool of one of the caller's live servers.
     async fn playground_call(
         &self,

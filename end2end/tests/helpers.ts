@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Page, type TestInfo } from "@playwright/test";
 
 /** Opens a page and waits until the wasm bundle has hydrated it. */
 export async function open(page: Page, path: string) {
@@ -21,4 +21,33 @@ export function watchForErrors(page: Page): string[] {
     if (m.type() === "error" && !m.text().includes("status of 4")) errors.push(`console: ${m.text()}`);
   });
   return errors;
+}
+
+/** A JSON-RPC request to an MCP endpoint, as an MCP client sends it. */
+export async function rpc(endpoint: string, token: string, method: string, params: object = {}) {
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()).result;
+}
+
+const PASSWORD = "correct horse battery staple";
+
+export async function signUp(page: Page, label: string) {
+  await open(page, "/signup");
+  await page.fill("#email", uniqueEmail(label));
+  await page.fill("#password", PASSWORD);
+  await page.click("#submit");
+  await expect(page).toHaveURL(/\/dashboard$/);
+}
+
+export async function shot(page: Page, info: TestInfo, name: string) {
+  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
 }

@@ -1,19 +1,5 @@
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { open, uniqueEmail, watchForErrors } from "./helpers";
-
-const PASSWORD = "correct horse battery staple";
-
-async function signUp(page: Page, label: string) {
-  await open(page, "/signup");
-  await page.fill("#email", uniqueEmail(label));
-  await page.fill("#password", PASSWORD);
-  await page.click("#submit");
-  await expect(page).toHaveURL(/\/dashboard$/);
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
+import { open, rpc, shot, signUp, watchForErrors } from "./helpers";
 
 /** Describe and start; returns once the wizard page is shown. */
 async function describe(page: Page, text: string) {
@@ -61,21 +47,6 @@ async function finish(page: Page, info: TestInfo) {
   await expect(page.locator("#test-result")).toContainText("3 tool(s): get_weather, get_forecast, list_alerts");
   await shot(page, info, "06-complete");
   return { endpoint, token };
-}
-
-/** A JSON-RPC request to an MCP endpoint, as an MCP client sends it. */
-async function rpc(endpoint: string, token: string, method: string, params: object = {}) {
-  const response = await fetch(endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()).result;
 }
 
 test("happy path: describe, pick three actions, deploy, and call a tool", async ({ page }, info) => {

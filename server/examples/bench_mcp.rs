@@ -354,6 +354,55 @@ async fn bench() {
         results.push((connections, s, h));
     }
 
+    // A server made from an MCP source (the standalone rmcp server above):
+    // each call is forwarded over one reused MCP client connection.
+    let source: serde_json::Value = api
+        .post(format!("{base}/api/v1/mcp-servers"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "bench source", "url": format!("http://{}/mcp", baseline.addr)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fetched: serde_json::Value = api
+        .post(format!("{base}/api/v1/mcps/fetch-tools"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"mcp_server_id": source["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = api
+        .post(format!("{base}/api/v1/mcps"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "forwarded", "slug": "fwd", "mcp_server_id": source["id"],
+            "client_auth": "public", "tools_cache": fetched["tools"], "tools_filter": ["ping"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: serde_json::Value = response.json().await.unwrap();
+    let limits = serde_json::json!({"limits": {"calls_per_minute": 100000, "burst": 100000, "max_concurrency": 64}});
+    let response = api
+        .put(format!("{base}/api/v1/servers/{}", created["mcp"]["id"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .json(&limits)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let forwarded_url = Arc::new(vec![format!("{base}/mcp/fwd")]);
+    let mut forwarded = Vec::new();
+    for connections in [1, 16] {
+        let f = load(pid, forwarded_url.clone(), connections, secs).await;
+        print(&format!("/mcp/{{slug}} forwarding to the standalone, c={connections}"), &f);
+        forwarded.push(f);
+    }
+
     let t = Instant::now();
     let mut pending = Vec::new();
     for i in 1..servers {
@@ -415,6 +464,16 @@ async fn bench() {
         );
     }
     println!("single-connection p50 through /mcp/{{slug}}: {:.3} ms (target < 1 ms)", ms(results[0].2.p50));
+    for ((connections, s, _), f) in results.iter().zip(&forwarded) {
+        println!(
+            "c={connections:<2}: forwarded through /mcp/{{slug}}: {:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms; \
+             added p50 over calling the source directly: {:.3} ms",
+            f.per_sec,
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.p50) - ms(s.p50)
+        );
+    }
     println!(
         "deploy request + first successful call, {servers} mounted: p50 {:.1} ms, p99 {:.1} ms (target p99 <= 50 ms); \
          first call after the deploy answered: p50 {:.2} ms, p99 {:.2} ms",

@@ -3,6 +3,10 @@
 
 use crate::auth::{clear_cookie, cookie_name, read_cookie, session_cookie};
 use crate::services::Services;
+use app::mcps::{
+    CreateMcp, FetchTools, FetchedTools, McpCreated, McpView, RefreshTools, RefreshedTools, RegisterSource, SourceView,
+    UpdateMcp, UpdateSource,
+};
 use app::model::{AppError, CallView, PlaygroundResult, ServerStatus, ServerView, Tier, UserView};
 use app::ssr::{Backend, NewSession};
 use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
@@ -136,6 +140,56 @@ impl Backend for Services {
                 AppError::invalid("connection", format!("could not list the tools at {}: {e}", server.endpoint))
             })?;
         Ok(tools.into_iter().map(|t| t.name.to_string()).collect())
+    }
+
+    async fn sources(&self, headers: &HeaderMap) -> Result<Vec<SourceView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.sources.list(&caller).await
+    }
+
+    async fn register_source(&self, headers: &HeaderMap, input: RegisterSource) -> Result<SourceView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.sources.register(&caller, input).await
+    }
+
+    async fn update_source(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: UpdateSource,
+    ) -> Result<SourceView, AppError> {
+        let caller = self.require_user(headers).await?;
+        Services::update_source(self, &caller, &id, input).await
+    }
+
+    async fn delete_source(&self, headers: &HeaderMap, id: String) -> Result<(), AppError> {
+        let caller = self.require_user(headers).await?;
+        self.sources.delete(&caller, &id).await
+    }
+
+    async fn fetch_tools(&self, headers: &HeaderMap, input: FetchTools) -> Result<FetchedTools, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.sources.fetch_tools(&caller, input).await
+    }
+
+    async fn create_mcp(&self, headers: &HeaderMap, input: CreateMcp) -> Result<McpCreated, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.create_mcp(&caller, input).await
+    }
+
+    async fn mcp(&self, headers: &HeaderMap, id: String) -> Result<McpView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.get_mcp(&caller, &id).await
+    }
+
+    async fn update_mcp(&self, headers: &HeaderMap, id: String, input: UpdateMcp) -> Result<McpView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.update_mcp(&caller, &id, input).await
+    }
+
+    async fn refresh_mcp_tools(&self, headers: &HeaderMap, id: String) -> Result<RefreshedTools, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.refresh_mcp_tools(&caller, &id, RefreshTools { apply: false }).await
     }
 
     async fn playground_call(

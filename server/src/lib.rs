@@ -2,6 +2,8 @@
 //! and the HTTP surface. `main.rs` only parses the command line and calls in here, so the
 //! tests drive exactly what the binary runs.
 
+#![recursion_limit = "512"]
+
 pub mod accounts;
 pub mod auth;
 pub mod backend;

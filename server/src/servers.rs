@@ -14,7 +14,7 @@ use crate::secret::InstanceKey;
 use crate::sources::Sources;
 use app::model::{
     AppError, CallView, ClientAuth, CreateServer, Limits, LimitsInput, ServerCreated, ServerKind, ServerStatus,
-    ServerView, Tier, TokenIssued, UpdateServer, UserView,
+    ServerView, Tier, TokenIssued, ToolSummary, UpdateServer, UserView,
 };
 use app::spec::{ServerSpec, SpecLimits, credential_names, validate};
 use base64::Engine as _;
@@ -198,9 +198,28 @@ impl Servers {
                 .or_internal("list credential names")?;
         stored.retain(|name| name != SOURCE_HEADER_CREDENTIAL);
         let missing = credential_names(&spec).into_iter().filter(|name| !stored.contains(name)).collect();
-        let tool_names = match row.kind() {
-            ServerKind::Mcp => row.filter()?,
-            ServerKind::Actions => spec.tools.iter().map(|tool| tool.name.clone()).collect(),
+        let tools: Vec<ToolSummary> = match row.kind() {
+            ServerKind::Mcp => {
+                let cache = row.cache()?;
+                row.filter()?
+                    .into_iter()
+                    .filter_map(|name| cache.iter().find(|tool| tool.name == name))
+                    .map(|tool| ToolSummary {
+                        name: tool.name.clone(),
+                        description: tool.description.clone().unwrap_or_default(),
+                        input_schema: tool.input_schema.clone(),
+                    })
+                    .collect()
+            }
+            ServerKind::Actions => spec
+                .tools
+                .iter()
+                .map(|tool| ToolSummary {
+                    name: tool.name.clone(),
+                    description: tool.description.clone(),
+                    input_schema: tool.input_schema.clone(),
+                })
+                .collect(),
         };
         Ok(ServerView {
             endpoint: self.endpoint(&row.slug),
@@ -211,8 +230,8 @@ impl Servers {
             name: row.name,
             status: status_of(&row.status),
             client_auth: if row.client_auth == "public" { ClientAuth::Public } else { ClientAuth::Bearer },
-            tool_count: tool_names.len(),
-            tool_names,
+            tool_count: tools.len(),
+            tools,
             credentials: stored,
             missing_credentials: missing,
             created_at: row.created_at,
@@ -594,12 +613,14 @@ impl Servers {
         let forward = match row.kind() {
             ServerKind::Actions => None,
             ServerKind::Mcp => {
-                let source_id = row.source_id.as_deref().ok_or_else(|| AppError::internal("an MCP server has no source"))?;
-                let (url, enabled): (String, bool) = sqlx::query_as("select url, enabled from mcp_sources where id = ?")
-                    .bind(source_id)
-                    .fetch_one(&self.db)
-                    .await
-                    .or_internal("load source")?;
+                let source_id =
+                    row.source_id.as_deref().ok_or_else(|| AppError::internal("an MCP server has no source"))?;
+                let (url, enabled): (String, bool) =
+                    sqlx::query_as("select url, enabled from mcp_sources where id = ?")
+                        .bind(source_id)
+                        .fetch_one(&self.db)
+                        .await
+                        .or_internal("load source")?;
                 if !enabled {
                     return Err(AppError::conflict(
                         "mcp_server_id",

@@ -187,19 +187,20 @@ impl Sources {
         let row = self.editable_row(caller, id).await?;
         let name = input.name.as_deref().map(check_name).transpose()?.unwrap_or(row.name);
         let url = input.url.as_deref().map(|u| self.check_url(u)).transpose()?.unwrap_or(row.url);
-        let description =
-            input.description.as_deref().map(check_description).transpose()?.unwrap_or(row.description);
+        let description = input.description.as_deref().map(check_description).transpose()?.unwrap_or(row.description);
         let enabled = input.enabled.unwrap_or(row.enabled);
-        sqlx::query("update mcp_sources set name = ?, url = ?, description = ?, enabled = ?, updated_at = ? where id = ?")
-            .bind(&name)
-            .bind(&url)
-            .bind(&description)
-            .bind(enabled)
-            .bind(now())
-            .bind(id)
-            .execute(&self.db)
-            .await
-            .or_internal("update source")?;
+        sqlx::query(
+            "update mcp_sources set name = ?, url = ?, description = ?, enabled = ?, updated_at = ? where id = ?",
+        )
+        .bind(&name)
+        .bind(&url)
+        .bind(&description)
+        .bind(enabled)
+        .bind(now())
+        .bind(id)
+        .execute(&self.db)
+        .await
+        .or_internal("update source")?;
         tracing::info!(source_id = %id, enabled, "MCP source updated");
         self.get(caller, id).await
     }
@@ -218,7 +219,11 @@ impl Sources {
                 format!("{users} server(s) are made from this MCP server; delete them first, or disable it instead"),
             ));
         }
-        sqlx::query("delete from mcp_sources where id = ?").bind(id).execute(&self.db).await.or_internal("delete source")?;
+        sqlx::query("delete from mcp_sources where id = ?")
+            .bind(id)
+            .execute(&self.db)
+            .await
+            .or_internal("delete source")?;
         tracing::info!(source_id = %id, "MCP source deleted");
         Ok(())
     }
@@ -239,8 +244,7 @@ impl Sources {
             UpstreamAuth::Public => None,
             UpstreamAuth::Header { key, value } => Some((key.as_str(), value.as_str())),
         };
-        let remote =
-            Remote::new(&self.outbound, url, header).map_err(|e| AppError::upstream(e.failure, e.message))?;
+        let remote = Remote::new(&self.outbound, url, header).map_err(|e| AppError::upstream(e.failure, e.message))?;
         let values = remote.list_tools().await.map_err(|e| AppError::upstream(e.failure, e.message))?;
         let mut tools = Vec::with_capacity(values.len());
         for value in values {

@@ -44,9 +44,7 @@ fn source_server(up: &Upstream, tools: &[&str], token: bool) -> (Running, String
 }
 
 async fn register(app: &TestApp, token: &str, name: &str, url: &str) -> String {
-    let response = app
-        .api(Method::POST, "/api/v1/mcp-servers", token, Some(json!({"name": name, "url": url})))
-        .await;
+    let response = app.api(Method::POST, "/api/v1/mcp-servers", token, Some(json!({"name": name, "url": url}))).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     json(response).await["id"].as_str().unwrap().to_owned()
 }
@@ -95,6 +93,16 @@ async fn fetch_tools_errors_are_distinct_and_readable() {
     let (_, other) = app.account("other@example.com", Tier::Free).await;
     let up = Upstream::start().await;
     let (_source, url) = source_server(&up, &["forecast"], true);
+
+    // Signed-in users only.
+    let response = app
+        .anonymous()
+        .post(app.url("/api/v1/mcps/fetch-tools"))
+        .json(&json!({"mcp_server_id": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     // Not found: an unknown id, and another account's private source.
     let (status, body) = fetch(&app, &token, json!({"mcp_server_id": "no-such-id"})).await;
@@ -278,7 +286,9 @@ async fn create_serves_only_the_filtered_tools_and_forwards_with_the_header() {
         )
     };
     // Free tier: at most 3 tools.
-    let response = app.api(Method::POST, "/api/v1/mcps", &token, Some(create(json!(["forecast", "alerts", "history", "radar"])))).await;
+    let response = app
+        .api(Method::POST, "/api/v1/mcps", &token, Some(create(json!(["forecast", "alerts", "history", "radar"]))))
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(json(response).await["error"]["message"].as_str().unwrap().contains("at most 3 tools"));
     // A name that was not fetched.
@@ -332,7 +342,12 @@ async fn create_serves_only_the_filtered_tools_and_forwards_with_the_header() {
 
     // Update: another filter, live at once.
     let response = app
-        .api(Method::PUT, &format!("/api/v1/mcps/{id}"), &token, Some(json!({"tools_filter": ["radar"], "name": "Radar only"})))
+        .api(
+            Method::PUT,
+            &format!("/api/v1/mcps/{id}"),
+            &token,
+            Some(json!({"tools_filter": ["radar"], "name": "Radar only"})),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let updated = json(response).await;
@@ -356,7 +371,8 @@ async fn create_serves_only_the_filtered_tools_and_forwards_with_the_header() {
     // The general server list shows it too, with its kind and tools.
     let servers = json(app.api(Method::GET, "/api/v1/servers", &token, None).await).await;
     assert_eq!(servers[0]["kind"], "mcp");
-    assert_eq!(servers[0]["tool_names"], json!(["radar"]));
+    assert_eq!(servers[0]["tools"][0]["name"], "radar");
+    assert_eq!(servers[0]["tools"][0]["input_schema"], cache[3]["inputSchema"]);
     // Its tools are not edited through the spec API.
     let response = app
         .api(Method::PUT, &format!("/api/v1/servers/{id}"), &token, Some(json!({"spec": common::spec("x", vec![])})))
@@ -375,9 +391,7 @@ async fn create_serves_only_the_filtered_tools_and_forwards_with_the_header() {
     let (_, stranger) = app.account("stranger@example.com", Tier::Free).await;
     let response = app.api(Method::GET, &format!("/api/v1/mcps/{id}"), &stranger, None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = app
-        .api(Method::PUT, &format!("/api/v1/mcps/{id}"), &stranger, Some(json!({"enabled": true})))
-        .await;
+    let response = app.api(Method::PUT, &format!("/api/v1/mcps/{id}"), &stranger, Some(json!({"enabled": true}))).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let _ = user;
 }
@@ -443,9 +457,8 @@ async fn refresh_shows_the_difference_and_applies_it_on_request() {
     let unchanged = json(app.api(Method::GET, &format!("/api/v1/mcps/{id}"), &token, None).await).await;
     assert_eq!(unchanged["tools_cache"], fetched["tools"], "a refresh without apply stores nothing");
 
-    let response = app
-        .api(Method::POST, &format!("/api/v1/mcps/{id}/refresh-tools"), &token, Some(json!({"apply": true})))
-        .await;
+    let response =
+        app.api(Method::POST, &format!("/api/v1/mcps/{id}/refresh-tools"), &token, Some(json!({"apply": true}))).await;
     assert_eq!(json(response).await["applied"], true);
     let view = json(app.api(Method::GET, &format!("/api/v1/mcps/{id}"), &token, None).await).await;
     assert_eq!(names(&view["tools_cache"]), ["forecast", "alerts", "radar"]);
@@ -459,7 +472,8 @@ async fn refresh_shows_the_difference_and_applies_it_on_request() {
 async fn sources_are_scoped_and_disabling_one_takes_its_servers_offline() {
     let app = TestApp::with_local_upstreams().await;
     // The first account is the admin.
-    let admin = app.services.accounts.create_user("admin@example.com", common::PASSWORD, Default::default()).await.unwrap();
+    let admin =
+        app.services.accounts.create_user("admin@example.com", common::PASSWORD, Default::default()).await.unwrap();
     assert!(admin.is_admin);
     let admin_token = app.services.accounts.create_token(&admin.id, "tests").await.unwrap();
     let (_, token) = app.account("user@example.com", Tier::Free).await;

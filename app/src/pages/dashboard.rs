@@ -1,7 +1,8 @@
 use crate::api::{DeleteServer, DisableServer, EnableServer, list_servers, unfinished_wizards};
 use crate::auth::Auth;
 use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner};
-use crate::model::{ServerStatus, ServerView, Tier, UserView};
+use crate::model::{ServerKind, ServerStatus, ServerView, Tier, UserView};
+use crate::pages::Created;
 use crate::wizard::{ProcessingStatus, WizardView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -48,6 +49,7 @@ fn DashboardFor(user: UserView) -> impl IntoView {
                 </div>
                 <CreateServerMenu/>
             </div>
+            <JustCreatedBanner/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match wizards.await {
@@ -145,6 +147,7 @@ fn ServerList(list: Vec<ServerView>, changed: RwSignal<u32>, tier: Tier) -> impl
                                                 {server.status.as_str()}
                                             </span>
                                             {format!(" · {tier} tier · {} tool(s) · {}", server.tool_count, server.client_auth.as_str())}
+                                            {(server.kind == ServerKind::Mcp).then_some(" · from an MCP server")}
                                         </p>
                                         <div class="mt-1 flex flex-wrap items-center gap-2">
                                             <code class="break-all text-xs">{server.endpoint.clone()}</code>
@@ -153,6 +156,9 @@ fn ServerList(list: Vec<ServerView>, changed: RwSignal<u32>, tier: Tier) -> impl
                                     </div>
                                     <div class="flex flex-wrap gap-2">
                                         <a href=format!("/servers/{}", server.id) class=BUTTON_SECONDARY>"Open"</a>
+                                        {(server.kind == ServerKind::Mcp).then(|| view! {
+                                            <a href=format!("/mcps/{}/edit", server.id) class=BUTTON_SECONDARY>"Edit"</a>
+                                        })}
                                         {if live {
                                             view! {
                                                 <button class=BUTTON_SECONDARY on:click=move |_| { disable.dispatch(DisableServer { id: id1.clone() }); }>
@@ -206,9 +212,38 @@ fn CreateServerMenu() -> impl IntoView {
     view! {
         <div class="flex flex-wrap gap-2" id="create-server">
             <a href="/wizard/new" class=BUTTON_PRIMARY id="create-wizard">"Create server"</a>
-            <button type="button" class=BUTTON_SECONDARY disabled title="Creating from an existing MCP server is not available yet">
-                "From an MCP server"
-            </button>
+            <a href="/mcps/new" class=BUTTON_SECONDARY id="create-from-mcp">"From an MCP server"</a>
         </div>
+    }
+}
+
+/// The server just created from an MCP server, with its client token:
+/// shown once, here, right after the create.
+#[component]
+fn JustCreatedBanner() -> impl IntoView {
+    let slot = use_context::<Created>().map(|Created(slot)| slot);
+    move || {
+        let slot = slot?;
+        let created = slot.get()?;
+        Some(view! {
+            <section id="just-created" role="status" class="rounded-2xl border border-green-200 bg-green-50 p-4 text-sm text-green-900">
+                <div class="flex items-start justify-between gap-3">
+                    <p class="font-semibold">{format!("{} is created.", created.name)}</p>
+                    <button type="button" aria-label="Dismiss" class="font-semibold" on:click=move |_| slot.set(None)>"×"</button>
+                </div>
+                <div class="mt-2 flex flex-wrap items-center gap-2">
+                    <span>"Endpoint:"</span>
+                    <code class="break-all" id="created-endpoint">{created.endpoint.clone()}</code>
+                    <CopyButton text=created.endpoint.clone() label="Copy URL"/>
+                </div>
+                {created.token.clone().map(|token| view! {
+                    <div class="mt-2 flex flex-wrap items-center gap-2">
+                        <span>"Client token (shown once; copy it now):"</span>
+                        <code class="break-all" id="created-token">{token.clone()}</code>
+                        <CopyButton text=token label="Copy token"/>
+                    </div>
+                })}
+            </section>
+        })
     }
 }

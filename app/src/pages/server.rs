@@ -1,7 +1,6 @@
 use crate::api::{PlaygroundCall, get_server, server_calls};
-use crate::components::{BUTTON_PRIMARY, CopyButton, ErrorBanner, INPUT};
-use crate::model::{CallView, ServerStatus, ServerView};
-use crate::spec::ToolSpec;
+use crate::components::{BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner, INPUT};
+use crate::model::{CallView, ServerKind, ServerStatus, ServerView, ToolSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -62,19 +61,38 @@ fn ServerDetail(
                 })}
             </div>
             <section aria-labelledby="tools-heading">
-                <h2 id="tools-heading" class="mb-2 text-lg font-semibold">"Tools"</h2>
+                <div class="mb-2 flex items-center justify-between gap-2">
+                    <h2 id="tools-heading" class="text-lg font-semibold">"Tools"</h2>
+                    {(server.kind == ServerKind::Mcp).then(|| view! {
+                        <a href=format!("/mcps/{}/edit", server.id) class=BUTTON_SECONDARY id="edit-tools">"Edit tools"</a>
+                    })}
+                </div>
                 <ul class="space-y-2">
-                    {server.spec.tools.iter().map(|tool| view! {
-                        <li class="rounded-xl border border-slate-200 bg-white p-3">
-                            <p class="font-mono text-sm font-semibold">{tool.name.clone()}</p>
-                            <p class="text-sm text-slate-600">{tool.description.clone()}</p>
-                            <p class="break-all font-mono text-xs text-slate-500">{crate::wizard::action_summary(tool)}</p>
-                        </li>
+                    {server.tools.iter().map(|tool| {
+                        let summary = match server.kind {
+                            ServerKind::Actions => server
+                                .spec
+                                .tools
+                                .iter()
+                                .find(|t| t.name == tool.name)
+                                .map(crate::wizard::action_summary)
+                                .unwrap_or_default(),
+                            ServerKind::Mcp => "forwarded to its MCP server".to_owned(),
+                        };
+                        view! {
+                            <li class="rounded-xl border border-slate-200 bg-white p-3">
+                                <p class="font-mono text-sm font-semibold">{tool.name.clone()}</p>
+                                <p class="text-sm text-slate-600">{tool.description.clone()}</p>
+                                <p class="break-all font-mono text-xs text-slate-500">{summary}</p>
+                            </li>
+                        }
                     }).collect_view()}
                 </ul>
             </section>
-            {if live {
-                view! { <Playground server_id=server.id.clone() tools=server.spec.tools.clone() calls_version/> }.into_any()
+            {if live && server.tools.is_empty() {
+                view! { <p class="text-sm text-slate-500">"This server exposes no tools yet."</p> }.into_any()
+            } else if live {
+                view! { <Playground server_id=server.id.clone() tools=server.tools.clone() calls_version/> }.into_any()
             } else {
                 view! { <p class="text-sm text-slate-500">"Deploy the server to try its tools here."</p> }.into_any()
             }}
@@ -129,7 +147,7 @@ type FormField = (u64, String, String, RwSignal<String>);
 
 /// A form generated from a tool's input schema; calls the tool live.
 #[component]
-fn Playground(server_id: String, tools: Vec<ToolSpec>, calls_version: RwSignal<u32>) -> impl IntoView {
+fn Playground(server_id: String, tools: Vec<ToolSummary>, calls_version: RwSignal<u32>) -> impl IntoView {
     let call = ServerAction::<PlaygroundCall>::new();
     let selected = RwSignal::new(0usize);
     // (form generation, name, type, value): the generation keys the rows, so

@@ -280,7 +280,10 @@ impl Remote {
                     RemoteError::new(UpstreamFailure::AuthRefused, format!("`{name}` is not a valid header name"))
                 })?;
                 let mut value = HeaderValue::try_from(value).map_err(|_| {
-                    RemoteError::new(UpstreamFailure::AuthRefused, "the auth header's value is not a valid header value")
+                    RemoteError::new(
+                        UpstreamFailure::AuthRefused,
+                        "the auth header's value is not a valid header value",
+                    )
                 })?;
                 value.set_sensitive(true);
                 Some((name, value))
@@ -446,7 +449,9 @@ impl Forward {
                  only tools that answer at once"
                     .into(),
             )),
-            Ok(Err(ServiceError::McpError(error))) => Forwarded::Error { code: error.code.0, message: error.message.into() },
+            Ok(Err(ServiceError::McpError(error))) => {
+                Forwarded::Error { code: error.code.0, message: error.message.into() }
+            }
             Ok(Err(error)) => {
                 if matches!(error, ServiceError::TransportClosed | ServiceError::TransportSend(_)) {
                     // Reconnect on the next call.
@@ -536,8 +541,12 @@ fn status_failure(status: u16, body: &str) -> (UpstreamFailure, String) {
             UpstreamFailure::AuthRefused,
             format!("it refused our credentials (HTTP {status}{detail}); check the auth header"),
         ),
-        429 | 500..=599 => (UpstreamFailure::Unreachable, format!("it answered HTTP {status}{detail}; try again later")),
-        _ => (UpstreamFailure::NotMcp, format!("it answered HTTP {status}{detail}, not as an MCP server; check the URL")),
+        429 | 500..=599 => {
+            (UpstreamFailure::Unreachable, format!("it answered HTTP {status}{detail}; try again later"))
+        }
+        _ => {
+            (UpstreamFailure::NotMcp, format!("it answered HTTP {status}{detail}, not as an MCP server; check the URL"))
+        }
     }
 }
 

@@ -219,10 +219,35 @@ async fn refresh_tools(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
-        list_sources, register_source, get_source, update_source, delete_source, fetch_tools, list_mcps,
-        create_mcp, get_mcp, update_mcp, delete_mcp, refresh_tools
+        list_sources,
+        register_source,
+        get_source,
+        update_source,
+        delete_source,
+        fetch_tools,
+        list_mcps,
+        create_mcp,
+        get_mcp,
+        update_mcp,
+        delete_mcp,
+        refresh_tools
     ),
-    components(schemas(SourceView, RegisterSource, UpdateSource, FetchTools, FetchedTools, ToolDef, AuthKind,
-        CreateMcp, McpCreated, McpView, UpdateMcp, RefreshTools, RefreshedTools, ToolsDiff, UpstreamFailure)),
+    components(schemas(
+        SourceView,
+        RegisterSource,
+        UpdateSource,
+        FetchTools,
+        FetchedTools,
+        ToolDef,
+        AuthKind,
+        CreateMcp,
+        McpCreated,
+        McpView,
+        UpdateMcp,
+        RefreshTools,
+        RefreshedTools,
+        ToolsDiff,
+        UpstreamFailure
+    ))
 )]
 pub struct McpsDoc;

@@ -19,9 +19,11 @@ fn conflict_on_slug(slug: &str) -> AppError {
 
 /// Checks that the cached definitions are MCP tools the engine can serve.
 fn check_definitions(cache: &[ToolDef]) -> Result<(), AppError> {
-    let values: Vec<serde_json::Value> = cache.iter().map(serde_json::to_value).collect::<Result<_, _>>().map_err(
-        |e| AppError::invalid("tools_cache", format!("the tool definitions cannot be read: {e}")),
-    )?;
+    let values: Vec<serde_json::Value> = cache
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| AppError::invalid("tools_cache", format!("the tool definitions cannot be read: {e}")))?;
     crate::engine::mcp::check_tool_definitions(&values).map_err(AppError::invalid_spec)
 }
 
@@ -315,9 +317,10 @@ impl Servers {
         let auth = match &row.upstream_header {
             None => UpstreamAuth::Public,
             Some(key) => {
-                let value = self.open_credential(&row, SOURCE_HEADER_CREDENTIAL).await?.ok_or_else(|| {
-                    AppError::internal("the source's auth header value is missing from storage")
-                })?;
+                let value = self
+                    .open_credential(&row, SOURCE_HEADER_CREDENTIAL)
+                    .await?
+                    .ok_or_else(|| AppError::internal("the source's auth header value is missing from storage"))?;
                 UpstreamAuth::Header { key: key.clone(), value }
             }
         };
