@@ -12,4 +12,21 @@ export LEPTOS_OUTPUT_NAME=automcp
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# A fresh clone never reuses incremental state (its path differs), so in CI
+# it would only pile up on disk.
+[ "${CI:-}" = "true" ] && export CARGO_INCREMENTAL=0
+
 step() { printf '\n==> %s\n' "$*" >&2; }
+
+# Our own crates' artifacts from earlier clones: each clone path hashes to new
+# file names, so without this every CI run would leave gigabytes behind.
+# Dependencies (the expensive part of the cache) are kept.
+prune_own_artifacts() {
+  local names="app server automcp bench_mcp" t
+  for t in "$ROOT"/server/tests/*.rs; do names="$names $(basename "$t" .rs)"; done
+  for dir in "$CARGO_TARGET_DIR"/{debug,release,wasm-release}/deps "$CARGO_TARGET_DIR"/wasm32-unknown-unknown/*/deps; do
+    [ -d "$dir" ] || continue
+    for name in $names; do rm -f "$dir/$name-"* "$dir/lib$name-"*; done
+  done
+  rm -rf "$CARGO_TARGET_DIR"/{debug,release}/incremental
+}
