@@ -118,9 +118,15 @@ impl Config {
     }
 
     /// Records the address actually bound (port 0 picks a free port), so
-    /// that the default public URL names it.
+    /// that the default public URL names it. A public URL given with port 0
+    /// (`http://host:0/`) takes the bound port too.
     pub fn bound_to(&mut self, addr: SocketAddr) {
         self.bind = addr;
+        if let Some(url) = self.public_url.as_mut()
+            && url.port() == Some(0)
+        {
+            let _ = url.set_port(Some(addr.port()));
+        }
     }
 
     /// The LLM settings, when an LLM is configured.

@@ -22,4 +22,5 @@ pub mod sources;
 pub mod standalone;
 pub mod startup;
 pub mod telemetry;
+pub mod vps;
 pub mod wizards;

@@ -27,6 +27,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = listener.local_addr()?;
             config.bound_to(addr);
             let (engine, slug) = server::standalone::prepare(&config, &args, |name| std::env::var(name).ok())?;
+            if let Some(path) = &args.addr_file {
+                server::standalone::write_addr_file(path, addr)?;
+            }
             tracing::info!(%addr, %slug, "AutoMCP standalone server is listening at /mcp");
             let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
                 if let Err(error) = stream.set_nodelay(true) {

@@ -27,6 +27,18 @@ pub struct RunSpec {
     /// Serve without client authentication (refused unless given explicitly).
     #[arg(long)]
     pub public: bool,
+    /// Once listening, write the bound address (`host:port`) to this file
+    /// (what a deploy reads when the port was 0).
+    #[arg(long)]
+    pub addr_file: Option<PathBuf>,
+}
+
+/// Writes the bound address to `path` atomically (a reader never sees half).
+pub fn write_addr_file(path: &std::path::Path, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let part = path.with_extension("part");
+    std::fs::write(&part, addr.to_string()).with_context(|| format!("could not write {}", part.display()))?;
+    std::fs::rename(&part, path).with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
 }
 
 /// The environment variable that carries credential `name`.

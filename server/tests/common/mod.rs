@@ -136,6 +136,7 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
 }
 
 pub mod runner;
+pub mod sshd;
 pub mod upstream;
 
 use app::model::{Tier, UserView};
