@@ -23,6 +23,7 @@ pub mod pages;
 pub mod spec;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod vps;
 pub mod wizard;
 
 use leptos::prelude::*;

@@ -55,6 +55,10 @@ pub struct Config {
     #[arg(long, env = "AUTOMCP_FREE_MONTHLY_CALLS", default_value_t = 10_000, global = true)]
     pub free_monthly_calls: u64,
 
+    /// The `automcp` binary uploaded to paid users' machines (default: this one).
+    #[arg(long, env = "AUTOMCP_VPS_BINARY", global = true)]
+    pub vps_binary: Option<PathBuf>,
+
     /// Base URL of an OpenAI-compatible chat-completions API used to propose
     /// tools (e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1`).
     /// Without it, the wizard works from OpenAPI documents only.

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod mcps_api;
 pub mod middleware;
+pub mod vps_api;
 
 use crate::services::Services;
 use app::ssr::SharedBackend;

@@ -35,6 +35,8 @@ pub struct Servers {
     sources: Sources,
     public_url: url::Url,
     free_monthly_quota: u64,
+    /// The binary uploaded to machines (None: this executable).
+    vps_binary: Option<std::path::PathBuf>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -57,6 +59,8 @@ struct ServerRow {
     upstream_header: Option<String>,
     tools_cache: Option<String>,
     tools_filter: Option<String>,
+    hosting: String,
+    target_id: Option<String>,
 }
 
 impl ServerRow {
@@ -101,13 +105,14 @@ macro_rules! select_servers {
         concat!(
             "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
                     max_concurrency, created_at, updated_at, kind, source_id, upstream_header, tools_cache,
-                    tools_filter from servers ",
+                    tools_filter, hosting, target_id from servers ",
             $rest
         )
     };
 }
 
 pub mod mcps;
+pub mod vps;
 
 fn status_of(text: &str) -> ServerStatus {
     match text {
@@ -149,8 +154,9 @@ impl Servers {
         sources: Sources,
         public_url: url::Url,
         free_monthly_quota: u64,
+        vps_binary: Option<std::path::PathBuf>,
     ) -> Self {
-        Servers { db, key, engine, sources, public_url, free_monthly_quota }
+        Servers { db, key, engine, sources, public_url, free_monthly_quota, vps_binary }
     }
 
     /// One stored credential of a server, decrypted.
@@ -471,6 +477,12 @@ impl Servers {
     /// Makes a server live at its endpoint.
     pub async fn deploy(&self, owner: &UserView, id: &str) -> Result<ServerView, AppError> {
         let row = self.row(owner, id).await?;
+        if row.hosting == "vps" && row.status != "active" {
+            return Err(AppError::conflict(
+                "hosting",
+                "this server runs on your machine: start it there (or remove it from the machine to host it here)",
+            ));
+        }
         if row.status != "active" && owner.tier == Tier::Free {
             let active: i64 =
                 sqlx::query_scalar("select count(*) from servers where owner_id = ? and status = 'active'")
@@ -523,6 +535,12 @@ impl Servers {
 
     pub async fn delete(&self, owner: &UserView, id: &str) -> Result<(), AppError> {
         let row = self.row(owner, id).await?;
+        if row.hosting == "vps" {
+            return Err(AppError::conflict(
+                "hosting",
+                "this server runs on your machine; remove it from the machine first, so nothing is left running there",
+            ));
+        }
         self.engine.unmount(&row.slug);
         let mut tx = self.db.begin().await.or_internal("begin")?;
         for statement in [
@@ -611,6 +629,39 @@ impl Servers {
         };
         let limits = self.limits_for(tier, &row);
         let forward = match row.kind() {
+            ServerKind::Actions if row.hosting == "vps" => {
+                let serving: Option<(Option<String>, String)> = sqlx::query_as(
+                    "select endpoint, spec from vps_releases where server_id = ? and status = 'serving'
+                     order by number desc",
+                )
+                .bind(&row.id)
+                .fetch_optional(&self.db)
+                .await
+                .or_internal("load serving release")?;
+                let (Some(endpoint), release_spec) = serving.ok_or_else(|| {
+                    AppError::conflict("hosting", "no release serves on its machine; start or deploy it there")
+                })?
+                else {
+                    return Err(AppError::internal("a serving release has no endpoint"));
+                };
+                // Clients see what the machine runs: the spec of the serving
+                // release (changes to the stored spec ship with the next deploy).
+                let release_spec: ServerSpec = serde_json::from_str(&release_spec).or_internal("parse release spec")?;
+                let token = secrets
+                    .remove(vps::RUNNER_TOKEN_CREDENTIAL)
+                    .ok_or_else(|| AppError::internal("the server's runner token is missing from storage"))?;
+                let tools = release_spec
+                    .tools
+                    .iter()
+                    .map(|tool| serde_json::to_value(crate::engine::mcp::tool(tool)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .or_internal("serialize tools")?;
+                Some(ForwardTo {
+                    url: format!("http://{endpoint}/mcp"),
+                    header: Some(("Authorization".into(), format!("Bearer {token}"))),
+                    tools,
+                })
+            }
             ServerKind::Actions => None,
             ServerKind::Mcp => {
                 let source_id =

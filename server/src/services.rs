@@ -46,6 +46,7 @@ impl Services {
             sources.clone(),
             public_url,
             config.free_monthly_calls,
+            config.vps_binary.clone(),
         );
         let llm = config.llm().map(Llm::new);
         let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone());

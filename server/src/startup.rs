@@ -25,6 +25,11 @@ impl Server {
         let services = Services::open(config).await?;
         let mounted =
             services.servers.mount_all().await.map_err(|e| anyhow::anyhow!("could not mount servers: {e}"))?;
+        services
+            .servers
+            .fail_interrupted_operations()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not close interrupted operations: {e}"))?;
         tracing::info!(mounted, "mounted the active servers");
         services.wizards.spawn_worker();
         Ok((Server { listener, router: crate::http::router(services.clone()) }, services))

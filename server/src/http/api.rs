@@ -35,6 +35,7 @@ pub fn router() -> Router<super::AppState> {
         .route("/wizard/{id}/auth", post(configure_wizard_auth))
         .route("/wizard/{id}/activate", post(activate_wizard))
         .merge(super::mcps_api::router())
+        .merge(super::vps_api::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
@@ -375,6 +376,7 @@ impl utoipa::Modify for SecuritySchemes {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(<super::mcps_api::McpsDoc as OpenApi>::openapi());
+    doc.merge(<super::vps_api::VpsDoc as OpenApi>::openapi());
     doc
 }
 

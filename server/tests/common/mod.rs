@@ -32,6 +32,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         allow_private_upstreams: false,
         upstream_timeout_secs: 15,
         free_monthly_calls: 10_000,
+        vps_binary: Some(env!("CARGO_BIN_EXE_automcp").into()),
         llm_base_url: None,
         llm_api_key: None,
         llm_model: None,
