@@ -7,6 +7,7 @@ use crate::mcps::{self, FetchedTools, McpCreated, McpView, RefreshedTools, Sourc
 use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
 #[cfg(feature = "ssr")]
 use crate::ssr;
+use crate::vps::{self, HostingView, OperationView, TargetCheck, TargetView, VpsAction};
 use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -228,4 +229,73 @@ pub async fn save_mcp(id: String, input: mcps::UpdateMcp) -> Result<McpView, App
 pub async fn refresh_mcp_tools(id: String) -> Result<RefreshedTools, AppError> {
     let backend = ssr::backend()?;
     backend.refresh_mcp_tools(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// The signed-in user's machines (paid tier).
+#[server(prefix = "/api/fn", endpoint = "vps/targets", input = Json)]
+pub async fn list_targets() -> Result<Vec<TargetView>, AppError> {
+    let backend = ssr::backend()?;
+    backend.targets(&ssr::headers()).await.map_err(ssr::reply)
+}
+
+/// Registers a machine (a key pair is generated unless one is pasted).
+#[server(prefix = "/api/fn", endpoint = "vps/register", input = Json)]
+pub async fn add_target(input: vps::RegisterTarget) -> Result<TargetView, AppError> {
+    let backend = ssr::backend()?;
+    backend.register_target(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+/// Connects and shows the host key, platform and supervisor.
+#[server(prefix = "/api/fn", endpoint = "vps/check", input = Json)]
+pub async fn check_target(id: String) -> Result<TargetCheck, AppError> {
+    let backend = ssr::backend()?;
+    backend.check_target(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Confirms (pins) the host key a check showed.
+#[server(prefix = "/api/fn", endpoint = "vps/trust", input = Json)]
+pub async fn trust_target(id: String, input: vps::TrustHostKey) -> Result<TargetView, AppError> {
+    let backend = ssr::backend()?;
+    backend.trust_target(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+#[server(prefix = "/api/fn", endpoint = "vps/delete", input = Json)]
+pub async fn remove_target(id: String) -> Result<(), AppError> {
+    let backend = ssr::backend()?;
+    backend.delete_target(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Where a server runs, its releases and last operation.
+#[server(prefix = "/api/fn", endpoint = "vps/hosting", input = Json)]
+pub async fn server_hosting(id: String) -> Result<HostingView, AppError> {
+    let backend = ssr::backend()?;
+    backend.hosting(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Deploys a new release to a machine (runs in the background).
+#[server(prefix = "/api/fn", endpoint = "vps/deploy", input = Json)]
+pub async fn deploy_to_machine(id: String, input: vps::DeployToTarget) -> Result<OperationView, AppError> {
+    let backend = ssr::backend()?;
+    backend.vps_deploy(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+/// Rolls back, stops, starts or removes a server on its machine.
+#[server(prefix = "/api/fn", endpoint = "vps/action", input = Json)]
+pub async fn machine_action(id: String, action: VpsAction) -> Result<OperationView, AppError> {
+    let backend = ssr::backend()?;
+    backend.vps_action(&ssr::headers(), id, action).await.map_err(ssr::reply)
+}
+
+/// The last lines of the server's log on its machine.
+#[server(prefix = "/api/fn", endpoint = "vps/logs", input = Json)]
+pub async fn machine_logs(id: String) -> Result<String, AppError> {
+    let backend = ssr::backend()?;
+    backend.vps_logs(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// An operation's steps so far (poll while it runs).
+#[server(prefix = "/api/fn", endpoint = "vps/operation", input = Json)]
+pub async fn get_operation(id: String) -> Result<OperationView, AppError> {
+    let backend = ssr::backend()?;
+    backend.operation(&ssr::headers(), id).await.map_err(ssr::reply)
 }

@@ -21,6 +21,7 @@ pub fn NavBar() -> impl IntoView {
                                     <div class="flex items-center gap-3 text-sm">
                                         <a href="/dashboard" class="font-medium hover:underline">"Dashboard"</a>
                                         <a href="/sources" class="font-medium hover:underline" id="nav-sources">"MCP sources"</a>
+                                        <a href="/machines" class="font-medium hover:underline" id="nav-machines">"Machines"</a>
                                         {is_admin.then(|| view! {
                                             <a href="/admin/users" class="font-medium hover:underline">"Users"</a>
                                         })}

@@ -12,6 +12,9 @@ use crate::mcps::{
     UpdateSource,
 };
 use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
+use crate::vps::{
+    DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
+};
 use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use leptos::prelude::*;
@@ -86,6 +89,21 @@ pub trait Backend: Send + Sync + 'static {
     async fn update_mcp(&self, headers: &HeaderMap, id: String, input: UpdateMcp) -> Result<McpView, AppError>;
     /// Fetches a stored server's tools again with its stored auth (stores nothing).
     async fn refresh_mcp_tools(&self, headers: &HeaderMap, id: String) -> Result<RefreshedTools, AppError>;
+    async fn targets(&self, headers: &HeaderMap) -> Result<Vec<TargetView>, AppError>;
+    async fn register_target(&self, headers: &HeaderMap, input: RegisterTarget) -> Result<TargetView, AppError>;
+    async fn check_target(&self, headers: &HeaderMap, id: String) -> Result<TargetCheck, AppError>;
+    async fn trust_target(&self, headers: &HeaderMap, id: String, input: TrustHostKey) -> Result<TargetView, AppError>;
+    async fn delete_target(&self, headers: &HeaderMap, id: String) -> Result<(), AppError>;
+    async fn hosting(&self, headers: &HeaderMap, id: String) -> Result<HostingView, AppError>;
+    async fn vps_deploy(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: DeployToTarget,
+    ) -> Result<OperationView, AppError>;
+    async fn vps_action(&self, headers: &HeaderMap, id: String, action: VpsAction) -> Result<OperationView, AppError>;
+    async fn vps_logs(&self, headers: &HeaderMap, id: String) -> Result<String, AppError>;
+    async fn operation(&self, headers: &HeaderMap, id: String) -> Result<OperationView, AppError>;
     /// Calls a tool of one of the caller's live servers.
     async fn playground_call(
         &self,

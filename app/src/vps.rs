@@ -134,3 +134,13 @@ pub struct HostingView {
 /// The free tier's answer to anything about own machines.
 pub const PAID_ONLY: &str = "hosting on your own machine is part of the paid tier: your servers run there with the \
      same engine, with no tool limit, and keep their endpoint here; ask an admin to move your account to the paid tier";
+
+/// An operation on a server's machine, for the one server function that runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VpsAction {
+    Rollback,
+    Stop,
+    Start,
+    Remove,
+}

@@ -31,7 +31,7 @@ async function finish(page: Page, info: TestInfo) {
   await page.click("#continue-auth");
 
   await expect(page.locator("#activate")).toBeVisible();
-  await expect(page.locator("#deploy-vps")).toContainText("Not available yet");
+  await expect(page.locator("#deploy-vps")).toContainText("Paid tier");
   await shot(page, info, "05-deploy");
   await page.click("#activate");
 

@@ -9,6 +9,9 @@ use app::mcps::{
 };
 use app::model::{AppError, CallView, PlaygroundResult, ServerStatus, ServerView, Tier, UserView};
 use app::ssr::{Backend, NewSession};
+use app::vps::{
+    DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
+};
 use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use std::time::Duration;
@@ -190,6 +193,66 @@ impl Backend for Services {
     async fn refresh_mcp_tools(&self, headers: &HeaderMap, id: String) -> Result<RefreshedTools, AppError> {
         let caller = self.require_user(headers).await?;
         self.servers.refresh_mcp_tools(&caller, &id, RefreshTools { apply: false }).await
+    }
+
+    async fn targets(&self, headers: &HeaderMap) -> Result<Vec<TargetView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.targets(&caller).await
+    }
+
+    async fn register_target(&self, headers: &HeaderMap, input: RegisterTarget) -> Result<TargetView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.register_target(&caller, input).await
+    }
+
+    async fn check_target(&self, headers: &HeaderMap, id: String) -> Result<TargetCheck, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.check_target(&caller, &id).await
+    }
+
+    async fn trust_target(&self, headers: &HeaderMap, id: String, input: TrustHostKey) -> Result<TargetView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.trust_target(&caller, &id, input).await
+    }
+
+    async fn delete_target(&self, headers: &HeaderMap, id: String) -> Result<(), AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.delete_target(&caller, &id).await
+    }
+
+    async fn hosting(&self, headers: &HeaderMap, id: String) -> Result<HostingView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.hosting(&caller, &id).await
+    }
+
+    async fn vps_deploy(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: DeployToTarget,
+    ) -> Result<OperationView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.vps_deploy(&caller, &id, input).await
+    }
+
+    async fn vps_action(&self, headers: &HeaderMap, id: String, action: VpsAction) -> Result<OperationView, AppError> {
+        let caller = self.require_user(headers).await?;
+        match action {
+            VpsAction::Rollback => self.servers.vps_rollback(&caller, &id).await,
+            VpsAction::Stop => self.servers.vps_stop(&caller, &id).await,
+            VpsAction::Start => self.servers.vps_start(&caller, &id).await,
+            VpsAction::Remove => self.servers.vps_remove(&caller, &id).await,
+        }
+    }
+
+    async fn vps_logs(&self, headers: &HeaderMap, id: String) -> Result<String, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.vps_logs(&caller, &id).await
+    }
+
+    async fn operation(&self, headers: &HeaderMap, id: String) -> Result<OperationView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.operation(&caller, &id).await
     }
 
     async fn playground_call(

@@ -74,6 +74,7 @@ fn machine() -> Machine {
         user: sshd.user.clone(),
         private_key: private,
         host_key: None,
+        allow_private: true,
     };
     let layout = Layout { base: sshd.base_dir().display().to_string(), slug: "weather".into() };
     Machine { sshd, target, layout }
@@ -212,6 +213,10 @@ async fn failures_are_clear_and_the_previous_release_keeps_serving() {
     assert!(matches!(error, SshError::HostKeyChanged { .. }), "{error}");
     assert!(error.to_string().contains(&m.sshd.host_key_fingerprint()), "{error}");
 
+    // The SSRF guard applies to machines too (unless the operator allows private addresses).
+    let error = Ssh::connect(&Target { allow_private: false, ..m.target.clone() }).await.err().unwrap();
+    assert!(error.to_string().contains("refusing to connect to 127.0.0.1"), "{error}");
+
     // Closed port.
     let closed = { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
     let error = Ssh::connect(&Target { port: closed, ..m.target.clone() }).await.err().unwrap();
@@ -247,6 +252,27 @@ async fn failures_are_clear_and_the_previous_release_keeps_serving() {
         std::fs::read_link(m.sshd.base_dir().join("servers/weather/current")).unwrap(),
         std::path::Path::new("releases/1")
     );
+
+    // A release that starts but fails its health check (it expects another
+    // token than the one the check sends): stopped again, release 1 serves.
+    let unhealthy = Release {
+        target: m.target.clone(),
+        layout: m.layout.clone(),
+        number: 3,
+        spec_json: spec(&up, &["radar"]),
+        env: env(),
+        runner_token: "amcp_run_not-the-token-in-the-env-file".into(),
+    };
+    let (progress, _) = recorder();
+    let failed = deploy::deploy(&ssh, &unhealthy, &binary, Some((1, serving.supervisor)), &outbound, &progress)
+        .await
+        .unwrap_err();
+    assert_eq!(failed.step, "health", "{failed}");
+    assert!(failed.message.contains("refused our credentials"), "{failed}");
+    assert_eq!(tools_at(&serving.endpoint).await, ["forecast"], "release 1 still serves");
+    let running = ssh.check(&m.layout.running(), None, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(running.trim(), "2", "release 1 (supervisor and server) only: release 3 was stopped");
+
     deploy::remove(&ssh, &m.layout, &[(1, Supervisor::Process), (2, Supervisor::Process)]).await.unwrap();
     ssh.close().await;
 }

@@ -60,6 +60,30 @@ fn ServerDetail(
                     </p>
                 })}
             </div>
+            {(server.kind == ServerKind::Actions).then(|| {
+                // Rendered in the browser only, after hydration: its resources
+                // are then plain client fetches, never part of the hydrated tree.
+                let auth = crate::auth::Auth::get();
+                let id = server.id.clone();
+                let mounted = RwSignal::new(false);
+                Effect::new(move |_| mounted.set(true));
+                move || {
+                    let id = id.clone();
+                    mounted.get().then(move || view! {
+                        <Transition fallback=|| ()>
+                            {move || {
+                                let id = id.clone();
+                                Suspend::new(async move {
+                                    match auth.user.await {
+                                        Ok(Some(user)) => Some(view! { <crate::pages::HostingPanel server_id=id user/> }),
+                                        _ => None,
+                                    }
+                                })
+                            }}
+                        </Transition>
+                    })
+                }
+            })}
             <section aria-labelledby="tools-heading">
                 <div class="mb-2 flex items-center justify-between gap-2">
                     <h2 id="tools-heading" class="text-lg font-semibold">"Tools"</h2>

@@ -509,9 +509,12 @@ fn DeployStep(
                     })}
                 </p>
             </div>
-            <div class="rounded-xl border border-dashed border-slate-300 bg-slate-50 p-4 text-slate-500" id="deploy-vps" aria-disabled="true">
+            <div class="rounded-xl border border-dashed border-slate-300 bg-slate-50 p-4 text-slate-600" id="deploy-vps">
                 <p class="font-semibold">"On your own server (VPS)"</p>
-                <p class="text-sm">"Not available yet: hosting on your own machine is coming for the paid tier."</p>
+                <p class="text-sm">
+                    "Paid tier: activate here first, then move it to your machine from the server's page (Hosting). "
+                    "Its endpoint stays the same."
+                </p>
             </div>
         </div>
         <div class="mt-6 flex items-center gap-3">

@@ -164,6 +164,7 @@ impl Servers {
             user: row.username.clone(),
             private_key: crypto::open(&self.key, &binding, &row.private_key_sealed).or_internal("open private key")?,
             host_key: row.host_key.clone(),
+            allow_private: self.engine.outbound.policy().allow_private,
         })
     }
 

@@ -86,6 +86,9 @@ pub struct Target {
     /// The pinned host key fingerprint (`SHA256:…`); `None` accepts any key
     /// (first contact) and reports it.
     pub host_key: Option<String>,
+    /// The SSRF guard's operator setting: may the machine be on a private,
+    /// loopback or link-local address?
+    pub allow_private: bool,
 }
 
 impl Target {
@@ -135,7 +138,26 @@ impl Ssh {
             ..Default::default()
         });
         let work = async {
-            let connected = client::connect(config, (target.host.as_str(), target.port), handler).await;
+            let policy = crate::engine::ssrf::AddressPolicy { allow_private: target.allow_private };
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
+                .await
+                .map_err(|e| SshError::Connect { addr: addr.clone(), reason: format!("cannot resolve the host: {e}") })?
+                .collect();
+            let mut why = String::from("the host has no address");
+            let allowed: Vec<std::net::SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| match policy.check(a.ip()) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        why = format!("refusing to connect to {}: it is {reason}", a.ip());
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                return Err(SshError::Connect { addr: addr.clone(), reason: why });
+            }
+            let connected = client::connect(config, allowed.as_slice(), handler).await;
             let mut handle = match connected {
                 Ok(handle) => handle,
                 Err(error) => {
