@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ async function startSshd(): Promise<{ port: number; dir: string; child: ChildPro
   const dir = mkdtempSync(join(tmpdir(), "automcp-sshd-"));
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
   writeFileSync(join(dir, "authorized_keys"), "");
+  execFileSync("mkdir", ["-p", join(dir, "home")]);
   execFileSync("mkdir", ["-p", "/run/sshd"]);
   const port = await freePort();
   writeFileSync(
@@ -29,7 +30,7 @@ async function startSshd(): Promise<{ port: number; dir: string; child: ChildPro
     [
       `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `PidFile ${join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${join(dir, "authorized_keys")}`, "PasswordAuthentication no", "PubkeyAuthentication yes",
-      "PermitRootLogin prohibit-password", "StrictModes no", "UsePAM no", "",
+      "PermitRootLogin prohibit-password", "StrictModes no", "UsePAM no", `SetEnv HOME=${join(dir, "home")}`, "",
     ].join("\n"),
   );
   const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: "ignore" });
@@ -77,7 +78,6 @@ test("own machine: add it, confirm its host key, deploy with visible steps, keep
     await page.fill("#machine-host", "127.0.0.1");
     await page.fill("#machine-port", String(sshd.port));
     await page.fill("#machine-user", userInfo().username);
-    await page.fill("#machine-base-dir", join(sshd.dir, "automcp"));
     await page.click("#add-machine");
     const card = page.locator('#machines li[data-machine="test box"]');
     await expect(card).toBeVisible();
@@ -105,6 +105,7 @@ test("own machine: add it, confirm its host key, deploy with visible steps, keep
       await expect(operation.locator(`[data-step="${step}"]`)).toHaveAttribute("data-status", "done");
     }
     await expect(page.locator("#hosting-where")).toContainText("Runs on test box (release 1");
+    expect(existsSync(join(sshd.dir, "home/.automcp/servers/machine-weather/releases/1/env"))).toBe(true);
     await shot(page, info, "02-deployed");
 
     // The same URL and token reach the machine.
@@ -124,6 +125,7 @@ test("own machine: add it, confirm its host key, deploy with visible steps, keep
     await page.click("#vps-remove");
     await expect(page.locator("#operation")).toHaveAttribute("data-kind", "remove");
     await expect(page.locator("#operation")).toHaveAttribute("data-status", "succeeded", { timeout: 60_000 });
+    expect(existsSync(join(sshd.dir, "home/.automcp/servers/machine-weather"))).toBe(false);
     await expect(page.locator("#hosting-where")).toHaveText("Runs here.");
     await shot(page, info, "03-removed");
     expect(errors).toEqual([]);

@@ -76,7 +76,8 @@ fn machine() -> Machine {
         host_key: None,
         allow_private: true,
     };
-    let layout = Layout { base: sshd.base_dir().display().to_string(), slug: "weather".into() };
+    // The default base directory, in the machine's (temporary) home.
+    let layout = Layout { base: "~/.automcp".into(), slug: "weather".into() };
     Machine { sshd, target, layout }
 }
 

@@ -59,13 +59,13 @@ async fn a_paid_server_moves_to_a_machine_and_keeps_its_url() {
     // Register the machine: a key pair is generated, and its public key goes
     // into the user's authorized_keys on the machine (the test sshd's file).
     let sshd = Sshd::start("");
-    let body = json!({"name": "my box", "host": "127.0.0.1", "port": sshd.port, "user": sshd.user,
-                      "base_dir": sshd.base_dir().display().to_string()});
+    let body = json!({"name": "my box", "host": "127.0.0.1", "port": sshd.port, "user": sshd.user});
     let response = app.api(Method::POST, "/api/v1/targets", &token, Some(body)).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let target = json(response).await;
     let target_id = target["id"].as_str().unwrap().to_owned();
     let public_key = target["public_key"].as_str().unwrap();
+    assert_eq!(target["base_dir"], "~/.automcp");
     assert!(public_key.starts_with("ssh-ed25519 "), "{public_key}");
     std::fs::write(sshd.dir.path().join("authorized_keys"), format!("{public_key}\n")).unwrap();
     assert_eq!(target["host_key"], Value::Null);

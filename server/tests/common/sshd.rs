@@ -1,5 +1,6 @@
 //! A real OpenSSH server (Debian's `sshd`) on a loopback port, with its own
-//! temporary host key, authorized key and config: the "VPS" of the tests.
+//! temporary host key, authorized key, config and home directory (`HOME` is
+//! set for its sessions): the "VPS" of the tests.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ impl Sshd {
             .expect("ssh-keygen (openssh-client) is installed");
         assert!(status.success());
         std::fs::write(path("authorized_keys"), format!("{authorized_key}\n")).unwrap();
+        std::fs::create_dir_all(path("home")).unwrap();
         // Privilege separation needs this directory when sshd starts as root.
         let _ = std::fs::create_dir_all("/run/sshd");
         let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_owned();
@@ -45,7 +47,8 @@ impl Sshd {
             let config = format!(
                 "Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {pid}\nAuthorizedKeysFile {keys}\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
-                 PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nLogLevel ERROR\n",
+                 PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nLogLevel ERROR\nSetEnv HOME={home}\n",
+                home = path("home").display(),
                 host_key = path("host_key").display(),
                 pid = path("sshd.pid").display(),
                 keys = path("authorized_keys").display(),
@@ -81,8 +84,8 @@ impl Sshd {
         String::from_utf8(out.stdout).unwrap().split_whitespace().nth(1).unwrap().to_owned()
     }
 
-    /// A directory on "the machine" for AutoMCP's files.
+    /// Where AutoMCP's files land by default (`~/.automcp` in the sessions' home).
     pub fn base_dir(&self) -> PathBuf {
-        self.dir.path().join("automcp")
+        self.dir.path().join("home/.automcp")
     }
 }
