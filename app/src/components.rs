@@ -81,6 +81,41 @@ pub fn ErrorBanner(error: AppError, #[prop(default = "form-error")] id: &'static
     }
 }
 
+/// A checkbox that adds `key` to `chosen` or removes it; once `limit` are
+/// chosen, the unticked ones are disabled (the free tier's tool limit).
+#[component]
+pub fn ChoiceBox(key: String, chosen: RwSignal<Vec<String>>, limit: Option<usize>, label: String) -> impl IntoView {
+    let checked = {
+        let key = key.clone();
+        move || chosen.with(|c| c.contains(&key))
+    };
+    let blocked = {
+        let checked = checked.clone();
+        move || !checked() && limit.is_some_and(|max| chosen.with(Vec::len) >= max)
+    };
+    let toggle = move |_| {
+        chosen.update(|c| match c.iter().position(|k| *k == key) {
+            Some(i) => {
+                c.remove(i);
+            }
+            None => c.push(key.clone()),
+        })
+    };
+    view! {
+        <input type="checkbox" class="mt-1 h-4 w-4" aria-label=label prop:checked=checked disabled=blocked on:change=toggle/>
+    }
+}
+
+/// "Parameters: a, b" (the properties of an object schema), or "No parameters".
+pub fn parameters_line(schema: &serde_json::Value) -> String {
+    let names: Vec<&str> = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if names.is_empty() { "No parameters".to_owned() } else { format!("Parameters: {}", names.join(", ")) }
+}
+
 /// A message that floats above the page until dismissed (errors of
 /// background work, such as a failed fetch).
 #[component]

@@ -35,8 +35,9 @@ pub struct Servers {
     sources: Sources,
     public_url: url::Url,
     free_monthly_quota: u64,
-    /// The binary uploaded to machines (None: this executable).
+    /// The binary uploaded to machines (None: this executable), read once.
     vps_binary: Option<std::path::PathBuf>,
+    vps_binary_read: Arc<std::sync::OnceLock<crate::vps::deploy::Binary>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -156,7 +157,16 @@ impl Servers {
         free_monthly_quota: u64,
         vps_binary: Option<std::path::PathBuf>,
     ) -> Self {
-        Servers { db, key, engine, sources, public_url, free_monthly_quota, vps_binary }
+        Servers {
+            db,
+            key,
+            engine,
+            sources,
+            public_url,
+            free_monthly_quota,
+            vps_binary,
+            vps_binary_read: Arc::default(),
+        }
     }
 
     /// One stored credential of a server, decrypted.
@@ -776,6 +786,18 @@ impl Servers {
         Ok(total - failed.len())
     }
 
+    /// Unmounts a server and marks it disabled (not by its owner's hand).
+    async fn take_offline(&self, id: &str, slug: &str) -> Result<(), AppError> {
+        self.engine.unmount(slug);
+        sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ?")
+            .bind(now())
+            .bind(id)
+            .execute(&self.db)
+            .await
+            .or_internal("disable server")?;
+        Ok(())
+    }
+
     /// Re-mounts an owner's active servers (after a tier change).
     pub async fn remount_owner(&self, owner_id: &str) -> Result<(), AppError> {
         let ids: Vec<String> = sqlx::query_scalar("select id from servers where owner_id = ? and status = 'active'")
@@ -792,13 +814,7 @@ impl Servers {
                     .fetch_one(&self.db)
                     .await
                     .or_internal("load slug")?;
-                self.engine.unmount(&slug);
-                sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ?")
-                    .bind(now())
-                    .bind(&id)
-                    .execute(&self.db)
-                    .await
-                    .or_internal("disable server")?;
+                self.take_offline(&id, &slug).await?;
                 tracing::warn!(server_id = %id, %error, "server disabled: it no longer fits the account's tier");
             }
         }

@@ -9,7 +9,9 @@ use crate::api::{
     list_sources,
 };
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ErrorBanner, INPUT, Toast};
+use crate::components::{
+    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ErrorBanner, INPUT, Toast, parameters_line,
+};
 use crate::mcps::{
     AuthKind, CreateMcp, FetchTools, McpView, RegisterSource, SourceView, ToolDef, ToolsDiff, UpdateMcp, UpdateSource,
     diff_tools, slug_from,
@@ -591,24 +593,6 @@ fn ToolList(
         <ul class="divide-y divide-slate-100 rounded-xl border border-slate-200" id="tools-list">
             {list.into_iter().map(|tool| {
                 let key = tool.name.clone();
-                let checked = {
-                    let key = key.clone();
-                    move || chosen.with(|c| c.contains(&key))
-                };
-                let blocked = {
-                    let checked = checked.clone();
-                    move || !checked() && limit.is_some_and(|max| chosen.with(Vec::len) >= max)
-                };
-                let toggle = {
-                    let key = key.clone();
-                    move |_| chosen.update(|c| {
-                        if let Some(i) = c.iter().position(|k| *k == key) {
-                            c.remove(i);
-                        } else {
-                            c.push(key.clone());
-                        }
-                    })
-                };
                 let badge = {
                     let key = key.clone();
                     move || diff.with(|d| d.as_ref().and_then(|d| {
@@ -616,22 +600,9 @@ fn ToolList(
                     }))
                 };
                 let label = tool.label().to_owned();
-                let params: Vec<String> = tool
-                    .input_schema
-                    .get("properties")
-                    .and_then(|p| p.as_object())
-                    .map(|p| p.keys().cloned().collect())
-                    .unwrap_or_default();
                 view! {
                     <li class="flex items-start gap-3 p-3" data-tool=key.clone()>
-                        <input
-                            type="checkbox"
-                            class="mt-1 h-4 w-4"
-                            aria-label=format!("Expose {key}")
-                            prop:checked=checked
-                            disabled=blocked
-                            on:change=toggle
-                        />
+                        <ChoiceBox key=key.clone() chosen limit label=format!("Expose {key}")/>
                         <div class="min-w-0 flex-1">
                             <p class="font-mono text-sm font-semibold">
                                 {key.clone()}
@@ -642,7 +613,7 @@ fn ToolList(
                             {(label != key).then(|| view! { <p class="text-sm font-medium">{label.clone()}</p> })}
                             <p class="text-sm text-slate-600">{tool.description.clone().unwrap_or_default()}</p>
                             <p class="text-xs text-slate-500">
-                                {if params.is_empty() { "No parameters".to_owned() } else { format!("Parameters: {}", params.join(", ")) }}
+                                {parameters_line(&tool.input_schema)}
                             </p>
                         </div>
                     </li>

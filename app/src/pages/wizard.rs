@@ -4,7 +4,9 @@
 use crate::api::{ActivateWizard, BeginWizard, ConfigureWizardAuth, RetryWizard, SelectWizardTools, get_wizard};
 use crate::auth::Auth;
 use crate::clients::client_configs;
-use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner, INPUT};
+use crate::components::{
+    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, CopyButton, ErrorBanner, INPUT, parameters_line,
+};
 use crate::model::{ClientAuth, Tier};
 use crate::spec::FREE_MAX_TOOLS;
 use crate::wizard::{
@@ -318,43 +320,12 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
                 .map(|candidate| {
                     let key = candidate.tool.name.clone();
                     let (name, description) = edits[&key];
-                    let checked = {
-                        let key = key.clone();
-                        move || chosen.with(|c| c.contains(&key))
-                    };
-                    let blocked = {
-                        let checked = checked.clone();
-                        move || !checked() && limit.is_some_and(|max| chosen.with(Vec::len) >= max)
-                    };
-                    let toggle = {
-                        let key = key.clone();
-                        move |_| chosen.update(|c| {
-                            if let Some(i) = c.iter().position(|k| *k == key) {
-                                c.remove(i);
-                            } else {
-                                c.push(key.clone());
-                            }
-                        })
-                    };
-                    let params: Vec<String> = candidate
-                        .tool
-                        .input_schema
-                        .get("properties")
-                        .and_then(|p| p.as_object())
-                        .map(|p| p.keys().cloned().collect())
-                        .unwrap_or_default();
+                    let parameters = parameters_line(&candidate.tool.input_schema);
                     let summary = crate::wizard::action_summary(&candidate.tool);
                     view! {
                         <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-candidate=key.clone()>
                             <div class="flex items-start gap-3">
-                                <input
-                                    type="checkbox"
-                                    class="mt-1 h-4 w-4"
-                                    aria-label=format!("Use {key}")
-                                    prop:checked=checked
-                                    disabled=blocked
-                                    on:change=toggle
-                                />
+                                <ChoiceBox key=key.clone() chosen limit label=format!("Use {key}")/>
                                 <div class="min-w-0 flex-1 space-y-2">
                                     <input
                                         class=format!("{INPUT} font-mono")
@@ -371,7 +342,7 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
                                     ></textarea>
                                     <p class="break-all font-mono text-xs text-slate-600">{summary}</p>
                                     <p class="text-xs text-slate-500">
-                                        {if params.is_empty() { "No parameters".to_owned() } else { format!("Parameters: {}", params.join(", ")) }}
+                                        {parameters}
                                     </p>
                                     <p class="text-xs text-slate-400">{format!("From {}", candidate.source)}</p>
                                 </div>

@@ -140,7 +140,7 @@ impl ServerHandler for SpecServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.0.tools().iter().find(|tool| tool.name == name).cloned()
+        self.0.tool(name).cloned()
     }
 
     async fn call_tool(
@@ -417,10 +417,6 @@ impl Forward {
     /// `tools` are the exposed definitions as cached (MCP JSON).
     pub fn new(remote: Remote, tools: &[serde_json::Value]) -> Result<Self, Vec<Issue>> {
         Ok(Forward { tools: parse_tools(tools)?, remote, connection: tokio::sync::Mutex::new(None) })
-    }
-
-    pub fn exposes(&self, name: &str) -> bool {
-        self.tools.iter().any(|tool| tool.name == name)
     }
 
     async fn connection(&self) -> Result<Arc<Connection>, RemoteError> {

@@ -296,10 +296,18 @@ impl Live {
         }
     }
 
+    /// One tool by name (indexed for action servers).
+    pub fn tool(&self, name: &str) -> Option<&rmcp::model::Tool> {
+        match &self.forward {
+            Some(forward) => forward.tools.iter().find(|tool| tool.name == name),
+            None => self.compiled.index(name).map(|i| &self.compiled.tools[i]),
+        }
+    }
+
     /// Runs one tool call, from argument validation to the shaped answer.
     pub async fn call(&self, name: &str, arguments: Map<String, Value>) -> Result<ToolReply, CallRefused> {
         let index = match &self.forward {
-            Some(forward) if forward.exposes(name) => None,
+            Some(_) if self.tool(name).is_some() => None,
             Some(_) => {
                 return Err(CallRefused {
                     code: mcp::INVALID_PARAMS,

@@ -358,13 +358,7 @@ impl Servers {
             if enabled {
                 self.mount(&id).await?;
             } else {
-                self.engine.unmount(&slug);
-                sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ?")
-                    .bind(now())
-                    .bind(&id)
-                    .execute(&self.db)
-                    .await
-                    .or_internal("disable server")?;
+                self.take_offline(&id, &slug).await?;
                 tracing::warn!(server_id = %id, %source_id, "server disabled: its MCP server was disabled");
             }
         }

@@ -17,7 +17,7 @@ use app::vps::{
     DeployToTarget, HostingView, OperationView, PAID_ONLY, RegisterTarget, ReleaseView, StepView, TargetCheck,
     TargetView, TrustHostKey,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// The credential holding the token the main instance sends to the machine.
 pub const RUNNER_TOKEN_CREDENTIAL: &str = "vps:runner-token";
@@ -125,14 +125,9 @@ fn check_base_dir(dir: Option<&str>) -> Result<String, AppError> {
     }
 }
 
-fn binary_cache() -> &'static OnceLock<Binary> {
-    static BINARY: OnceLock<Binary> = OnceLock::new();
-    &BINARY
-}
-
 impl Servers {
     fn binary(&self) -> Result<Binary, AppError> {
-        if let Some(binary) = binary_cache().get() {
+        if let Some(binary) = self.vps_binary_read.get() {
             return Ok(binary.clone());
         }
         let path = match &self.vps_binary {
@@ -140,7 +135,7 @@ impl Servers {
             None => std::env::current_exe().or_internal("find this executable")?,
         };
         let binary = Binary::from_file(&path).or_internal("read the automcp binary")?;
-        Ok(binary_cache().get_or_init(|| binary).clone())
+        Ok(self.vps_binary_read.get_or_init(|| binary).clone())
     }
 
     async fn target_row(&self, owner: &UserView, id: &str) -> Result<TargetRow, AppError> {
@@ -533,10 +528,9 @@ impl Servers {
             env,
             runner_token: token,
         };
-        let owner = owner.clone();
-        let server_id = server_id.to_owned();
-        let target_id = input.target_id.clone();
-        self.spawn_operation(&owner.clone(), &server_id.clone(), "deploy", move |servers, progress| async move {
+        let (id, target_id) = (server_id.to_owned(), input.target_id.clone());
+        self.spawn_operation(owner, server_id, "deploy", move |servers, progress| async move {
+            let server_id = id;
             let ssh = deploy::connect(&release.target, &progress).await?;
             let outbound = servers.engine.outbound.clone();
             let result = deploy::deploy(&ssh, &release, &binary, previous, &outbound, &progress).await;
@@ -545,7 +539,7 @@ impl Servers {
                 Ok(serving) => {
                     let spec = String::from_utf8_lossy(&release.spec_json).into_owned();
                     servers.record_release(&server_id, serving.number, Some(&serving), "serving", &spec).await;
-                    servers.now_serving(&owner, &server_id, &target_id, &serving, previous).await
+                    servers.now_serving(&server_id, &target_id, &serving, previous).await
                 }
                 Err(failed) => {
                     let spec = String::from_utf8_lossy(&release.spec_json).into_owned();
@@ -581,7 +575,6 @@ impl Servers {
     /// Records the release that serves now and points `/mcp/{slug}` at it.
     async fn now_serving(
         &self,
-        owner: &UserView,
         server_id: &str,
         target_id: &str,
         serving: &Serving,
@@ -617,9 +610,7 @@ impl Servers {
             .or_internal("set hosting")?;
             self.mount(server_id).await
         };
-        store.await.map_err(|e: AppError| Failed { step: "switch".into(), message: e.to_string() })?;
-        let _ = owner;
-        Ok(())
+        store.await.map_err(|e: AppError| Failed { step: "switch".into(), message: e.to_string() })
     }
 
     async fn on_machine(
@@ -651,15 +642,15 @@ impl Servers {
         let from = (u32::try_from(current.number).unwrap_or_default(), Supervisor::parse(&current.supervisor));
         let to = (u32::try_from(before.number).unwrap_or_default(), Supervisor::parse(&before.supervisor));
         let token = self.runner_token(&row).await?;
-        let owner = owner.clone();
-        let server_id = server_id.to_owned();
-        self.spawn_operation(&owner.clone(), &server_id.clone(), "rollback", move |servers, progress| async move {
+        let id = server_id.to_owned();
+        self.spawn_operation(owner, server_id, "rollback", move |servers, progress| async move {
+            let server_id = id;
             let ssh = deploy::connect(&target, &progress).await?;
             let outbound = servers.engine.outbound.clone();
             let result = deploy::rollback(&ssh, &layout, &target.host, &token, to, from, &outbound, &progress).await;
             ssh.close().await;
             let serving = result?;
-            servers.now_serving(&owner, &server_id, &target_row.id, &serving, Some(from)).await
+            servers.now_serving(&server_id, &target_row.id, &serving, Some(from)).await
         })
         .await
     }
@@ -719,15 +710,15 @@ impl Servers {
         };
         let release = (u32::try_from(current.number).unwrap_or_default(), Supervisor::parse(&current.supervisor));
         let token = self.runner_token(&row).await?;
-        let owner = owner.clone();
-        let server_id = server_id.to_owned();
-        self.spawn_operation(&owner.clone(), &server_id.clone(), "start", move |servers, progress| async move {
+        let id = server_id.to_owned();
+        self.spawn_operation(owner, server_id, "start", move |servers, progress| async move {
+            let server_id = id;
             let ssh = deploy::connect(&target, &progress).await?;
             let outbound = servers.engine.outbound.clone();
             let result = deploy::start(&ssh, &layout, &target.host, &token, release, &outbound, &progress).await;
             ssh.close().await;
             let serving = result?;
-            servers.now_serving(&owner, &server_id, &target_row.id, &serving, None).await
+            servers.now_serving(&server_id, &target_row.id, &serving, None).await
         })
         .await
     }
