@@ -4,7 +4,9 @@
 //! (not hashed) so logs and tests can name them.
 
 use crate::mcps::{self, FetchedTools, McpCreated, McpView, RefreshedTools, SourceView};
-use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
+use crate::model::{
+    ApiTokenCreated, ApiTokenView, AppError, CallView, NewApiToken, PlaygroundResult, ServerView, Tier, UserView,
+};
 #[cfg(feature = "ssr")]
 use crate::ssr;
 use crate::vps::{self, HostingView, OperationView, TargetCheck, TargetView, VpsAction};
@@ -23,7 +25,7 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 #[server(prefix = "/api/fn", endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<UserView, AppError> {
     let backend = ssr::backend()?;
-    let session = backend.sign_up(email, password).await.map_err(ssr::reply)?;
+    let session = backend.sign_up(ssr::client_addr(), email, password).await.map_err(ssr::reply)?;
     ssr::set_cookie(&session.set_cookie);
     leptos_axum::redirect("/dashboard");
     Ok(session.user)
@@ -33,7 +35,7 @@ pub async fn sign_up(email: String, password: String) -> Result<UserView, AppErr
 #[server(prefix = "/api/fn", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<UserView, AppError> {
     let backend = ssr::backend()?;
-    let session = backend.log_in(email, password).await.map_err(ssr::reply)?;
+    let session = backend.log_in(ssr::client_addr(), email, password).await.map_err(ssr::reply)?;
     ssr::set_cookie(&session.set_cookie);
     leptos_axum::redirect("/dashboard");
     Ok(session.user)
@@ -68,6 +70,35 @@ pub async fn set_user_tier(user_id: String, tier: Tier) -> Result<UserView, AppE
 pub async fn begin_wizard(input: StartWizard) -> Result<WizardView, AppError> {
     let backend = ssr::backend()?;
     backend.start_wizard(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+/// Discards a wizard: its background work stops, and the draft server it
+/// made (if never deployed) goes with it.
+#[server(prefix = "/api/fn", endpoint = "wizard/discard", input = Json)]
+pub async fn discard_wizard(id: String) -> Result<(), AppError> {
+    let backend = ssr::backend()?;
+    backend.discard_wizard(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// The signed-in user's personal API tokens.
+#[server(prefix = "/api/fn", endpoint = "tokens/list", input = Json)]
+pub async fn list_api_tokens() -> Result<Vec<ApiTokenView>, AppError> {
+    let backend = ssr::backend()?;
+    backend.api_tokens(&ssr::headers()).await.map_err(ssr::reply)
+}
+
+/// Creates a personal API token; the token is in the answer, once.
+#[server(prefix = "/api/fn", endpoint = "tokens/create", input = Json)]
+pub async fn create_api_token(input: NewApiToken) -> Result<ApiTokenCreated, AppError> {
+    let backend = ssr::backend()?;
+    backend.create_api_token(&ssr::headers(), input).await.map_err(ssr::reply)
+}
+
+/// Revokes a personal API token: it stops working at once.
+#[server(prefix = "/api/fn", endpoint = "tokens/revoke", input = Json)]
+pub async fn revoke_api_token(id: String) -> Result<(), AppError> {
+    let backend = ssr::backend()?;
+    backend.revoke_api_token(&ssr::headers(), id).await.map_err(ssr::reply)
 }
 
 /// One wizard's current state (poll it while `processing`).

@@ -94,6 +94,18 @@ pub enum AppError {
     /// An upstream server could not be used; `reason` says why (HTTP 502).
     #[error("{message}")]
     Upstream { reason: UpstreamFailure, message: String },
+    /// The request could not be read at all, e.g. malformed arguments (HTTP 400).
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// Too many attempts or too much queued work; try again after
+    /// `retry_after` seconds (HTTP 429 with `Retry-After`).
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u32 },
+    /// The service cannot do this right now (its database cannot be written,
+    /// say); nothing was changed. Try again after `retry_after` seconds
+    /// (HTTP 503 with `Retry-After`).
+    #[error("{message}")]
+    Unavailable { message: String, retry_after: u32 },
 }
 
 /// Why an upstream server could not be used.
@@ -151,6 +163,26 @@ impl AppError {
         AppError::Upstream { reason, message: message.into() }
     }
 
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        AppError::BadRequest { message: message.into() }
+    }
+
+    pub fn throttled(message: impl Into<String>, retry_after: u32) -> Self {
+        AppError::Throttled { message: message.into(), retry_after: retry_after.max(1) }
+    }
+
+    pub fn unavailable(message: impl Into<String>, retry_after: u32) -> Self {
+        AppError::Unavailable { message: message.into(), retry_after: retry_after.max(1) }
+    }
+
+    /// Seconds to wait before trying again, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::Throttled { retry_after, .. } | AppError::Unavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
@@ -161,6 +193,9 @@ impl AppError {
             AppError::NotFound { .. } => 404,
             AppError::Internal { .. } => 500,
             AppError::Network { .. } | AppError::Upstream { .. } => 502,
+            AppError::BadRequest { .. } => 400,
+            AppError::Throttled { .. } => 429,
+            AppError::Unavailable { .. } => 503,
         }
     }
 
@@ -176,18 +211,37 @@ impl AppError {
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
+    /// On the server these errors describe the request we were sent (the
+    /// caller's mistake: 4xx); in the browser they describe our answer.
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        use leptos::server_fn::error::ServerFnErrorErr as E;
-        match value {
-            E::Request(e) => AppError::Network {
-                message: format!("could not reach the server ({e}); check your connection and try again"),
-            },
-            E::Args(e) => AppError::invalid("", format!("the request was not understood: {e}")),
-            E::MissingArg(arg) => AppError::invalid(arg.clone(), format!("`{arg}` is required")),
-            other => AppError::Network {
-                message: format!("the server's answer could not be read ({other}); reload the page and try again"),
-            },
+        if cfg!(feature = "ssr") { request_error(value) } else { answer_error(value) }
+    }
+}
+
+fn request_error(value: leptos::server_fn::error::ServerFnErrorErr) -> AppError {
+    use leptos::server_fn::error::ServerFnErrorErr as E;
+    match value {
+        E::Deserialization(e) => AppError::bad_request(format!("the request's arguments could not be read: {e}")),
+        E::Args(e) => AppError::invalid("", format!("the request was not understood: {e}")),
+        E::MissingArg(arg) => AppError::invalid(arg.clone(), format!("`{arg}` is required")),
+        E::UnsupportedRequestMethod(method) => {
+            AppError::bad_request(format!("this function does not accept {method} requests"))
         }
+        other => AppError::internal(format!("the request could not be served ({other})")),
+    }
+}
+
+fn answer_error(value: leptos::server_fn::error::ServerFnErrorErr) -> AppError {
+    use leptos::server_fn::error::ServerFnErrorErr as E;
+    match value {
+        E::Request(e) => AppError::Network {
+            message: format!("could not reach the server ({e}); check your connection and try again"),
+        },
+        E::Args(e) => AppError::invalid("", format!("the request was not understood: {e}")),
+        E::MissingArg(arg) => AppError::invalid(arg.clone(), format!("`{arg}` is required")),
+        other => AppError::Network {
+            message: format!("the server's answer could not be read ({other}); reload the page and try again"),
+        },
     }
 }
 
@@ -410,4 +464,38 @@ pub struct CallView {
 pub struct PlaygroundResult {
     pub is_error: bool,
     pub text: String,
+}
+
+/// A personal API token as its owner sees it (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiTokenView {
+    pub id: String,
+    pub name: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// When it was last used (to within a few seconds), if ever.
+    pub last_used_at: Option<i64>,
+    /// When it stops working; `None`: never.
+    pub expires_at: Option<i64>,
+    pub expired: bool,
+}
+
+/// `POST /api/v1/tokens`: a new personal API token.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewApiToken {
+    pub name: String,
+    /// Days until it expires (1 to 3650); absent or null: never.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A newly created personal API token: `token` is shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiTokenCreated {
+    pub token: String,
+    pub view: ApiTokenView,
 }

@@ -21,6 +21,10 @@ pub const FREE_MAX_TOOLS: usize = 3;
 /// Default and largest size of a tool result shown to the model.
 pub const DEFAULT_RESPONSE_BYTES: u32 = 100 * 1024;
 pub const MAX_RESPONSE_BYTES: u32 = 1024 * 1024;
+/// How deeply a tool's argument schema may nest (objects and arrays). Far
+/// below serde_json's recursion limit (128), so whatever is stored with a
+/// schema (a spec, a wizard's proposal) always reads back.
+pub const MAX_SCHEMA_DEPTH: u32 = 64;
 
 fn spec_version() -> u32 {
     SPEC_VERSION
@@ -490,8 +494,32 @@ pub fn validate(spec: &ServerSpec, limits: SpecLimits) -> Vec<Issue> {
     issues.0
 }
 
+/// How many levels of objects and arrays `value` nests (a scalar is 0).
+/// Iterative, so any value can be measured.
+pub fn json_depth(value: &Value) -> u32 {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1u32)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth);
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    deepest
+}
+
 fn validate_tool(tool: &ToolSpec, at: &str, issues: &mut Issues) {
     let schema = &tool.input_schema;
+    let depth = json_depth(schema);
+    if depth > MAX_SCHEMA_DEPTH {
+        issues.add(
+            format!("{at}.input_schema"),
+            format!("nests {depth} levels deep; at most {MAX_SCHEMA_DEPTH} are allowed"),
+        );
+    }
     let mut properties: BTreeSet<String> = BTreeSet::new();
     let mut required: BTreeSet<String> = BTreeSet::new();
     match schema.as_object() {
@@ -703,6 +731,21 @@ mod tests {
 
     fn paths(issues: &[Issue]) -> Vec<&str> {
         issues.iter().map(|i| i.path.as_str()).collect()
+    }
+
+    #[test]
+    fn schemas_nesting_too_deeply_are_refused() {
+        assert_eq!(json_depth(&json!(1)), 0);
+        assert_eq!(json_depth(&json!({"a": [1, {"b": {}}]})), 4);
+        let mut deep = json!({"type": "string"});
+        for _ in 0..MAX_SCHEMA_DEPTH / 2 {
+            deep = json!({"type": "object", "properties": {"next": deep}});
+        }
+        let mut t = tool("deep");
+        t.input_schema = json!({"type": "object", "properties": {"id": deep}, "required": ["id"]});
+        let issues = validate(&spec(vec![t]), SpecLimits::FREE);
+        assert_eq!(paths(&issues), vec!["tools[0].input_schema"], "{issues:?}");
+        assert!(issues[0].message.contains("nests 67 levels deep; at most 64"), "{issues:?}");
     }
 
     #[test]

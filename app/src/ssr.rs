@@ -11,13 +11,16 @@ use crate::mcps::{
     CreateMcp, FetchTools, FetchedTools, McpCreated, McpView, RefreshedTools, RegisterSource, SourceView, UpdateMcp,
     UpdateSource,
 };
-use crate::model::{AppError, CallView, PlaygroundResult, ServerView, Tier, UserView};
+use crate::model::{
+    ApiTokenCreated, ApiTokenView, AppError, CallView, NewApiToken, PlaygroundResult, ServerView, Tier, UserView,
+};
 use crate::vps::{
     DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
 };
 use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use leptos::prelude::*;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A signed-in session that was just created.
@@ -38,8 +41,9 @@ pub struct NewSession {
 pub trait Backend: Send + Sync + 'static {
     /// The signed-in user, or `None` when the request carries no valid session.
     async fn current_user(&self, headers: &HeaderMap) -> Result<Option<UserView>, AppError>;
-    async fn sign_up(&self, email: String, password: String) -> Result<NewSession, AppError>;
-    async fn log_in(&self, email: String, password: String) -> Result<NewSession, AppError>;
+    /// `client` is the caller's address, for throttling attempts.
+    async fn sign_up(&self, client: Option<IpAddr>, email: String, password: String) -> Result<NewSession, AppError>;
+    async fn log_in(&self, client: Option<IpAddr>, email: String, password: String) -> Result<NewSession, AppError>;
     /// Ends the caller's session; returns the `Set-Cookie` value that clears it.
     async fn log_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
     /// Every account (admins only).
@@ -50,6 +54,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError>;
     async fn unfinished_wizards(&self, headers: &HeaderMap) -> Result<Vec<WizardView>, AppError>;
     async fn retry_wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError>;
+    /// Discards a wizard (and the draft server it made, if never deployed).
+    async fn discard_wizard(&self, headers: &HeaderMap, id: String) -> Result<(), AppError>;
+    /// The caller's personal API tokens.
+    async fn api_tokens(&self, headers: &HeaderMap) -> Result<Vec<ApiTokenView>, AppError>;
+    async fn create_api_token(&self, headers: &HeaderMap, input: NewApiToken) -> Result<ApiTokenCreated, AppError>;
+    async fn revoke_api_token(&self, headers: &HeaderMap, id: String) -> Result<(), AppError>;
     async fn select_wizard_tools(
         &self,
         headers: &HeaderMap,
@@ -146,8 +156,21 @@ pub fn reply(error: AppError) -> AppError {
         && let Ok(status) = http::StatusCode::from_u16(error.status())
     {
         response.set_status(status);
+        if let Some(seconds) = error.retry_after() {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
     }
     error
+}
+
+/// The address of the client that sent the request being served, as the
+/// server determined it (the socket's peer, or a trusted proxy's header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The [`ClientAddr`] of the request being served, when known.
+pub fn client_addr() -> Option<std::net::IpAddr> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<ClientAddr>().map(|a| a.0))
 }
 
 /// Adds a `Set-Cookie` header to the response.

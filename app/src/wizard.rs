@@ -193,6 +193,10 @@ pub struct Proposal {
     pub description: String,
     /// Best first.
     pub candidates: Vec<Candidate>,
+    /// What generation left out and why (e.g. an operation whose schema is
+    /// over the size budget).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A wizard as its owner sees it.

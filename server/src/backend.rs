@@ -7,13 +7,17 @@ use app::mcps::{
     CreateMcp, FetchTools, FetchedTools, McpCreated, McpView, RefreshTools, RefreshedTools, RegisterSource, SourceView,
     UpdateMcp, UpdateSource,
 };
-use app::model::{AppError, CallView, PlaygroundResult, ServerStatus, ServerView, Tier, UserView};
+use app::model::{
+    ApiTokenCreated, ApiTokenView, AppError, CallView, NewApiToken, PlaygroundResult, ServerStatus, ServerView, Tier,
+    UserView,
+};
 use app::ssr::{Backend, NewSession};
 use app::vps::{
     DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
 };
 use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
 #[async_trait::async_trait]
@@ -22,13 +26,13 @@ impl Backend for Services {
         self.caller(headers).await
     }
 
-    async fn sign_up(&self, email: String, password: String) -> Result<NewSession, AppError> {
-        let (user, token) = self.accounts.sign_up(&email, &password).await?;
+    async fn sign_up(&self, client: Option<IpAddr>, email: String, password: String) -> Result<NewSession, AppError> {
+        let (user, token) = self.accounts.sign_up(client, &email, &password).await?;
         Ok(NewSession { user, set_cookie: session_cookie(&token, self.config.cookie_secure()) })
     }
 
-    async fn log_in(&self, email: String, password: String) -> Result<NewSession, AppError> {
-        let (user, token) = self.accounts.log_in(&email, &password).await?;
+    async fn log_in(&self, client: Option<IpAddr>, email: String, password: String) -> Result<NewSession, AppError> {
+        let (user, token) = self.accounts.log_in(client, &email, &password).await?;
         Ok(NewSession { user, set_cookie: session_cookie(&token, self.config.cookie_secure()) })
     }
 
@@ -68,6 +72,26 @@ impl Backend for Services {
     async fn retry_wizard(&self, headers: &HeaderMap, id: String) -> Result<WizardView, AppError> {
         let caller = self.require_user(headers).await?;
         self.wizards.retry(&caller, &id).await
+    }
+
+    async fn discard_wizard(&self, headers: &HeaderMap, id: String) -> Result<(), AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.discard(&caller, &id).await
+    }
+
+    async fn api_tokens(&self, headers: &HeaderMap) -> Result<Vec<ApiTokenView>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.accounts.tokens(&caller).await
+    }
+
+    async fn create_api_token(&self, headers: &HeaderMap, input: NewApiToken) -> Result<ApiTokenCreated, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.accounts.issue_token(&caller.id, input).await
+    }
+
+    async fn revoke_api_token(&self, headers: &HeaderMap, id: String) -> Result<(), AppError> {
+        let caller = self.require_user(headers).await?;
+        self.accounts.revoke_token(&caller, &id).await
     }
 
     async fn select_wizard_tools(

@@ -77,6 +77,35 @@ pub struct Config {
     #[arg(long, env = "AUTOMCP_LLM_TIMEOUT_SECS", default_value_t = 60, global = true)]
     pub llm_timeout_secs: u64,
 
+    /// Milliseconds a database write waits for a lock held by another
+    /// connection or process before it is answered 503 (Retry-After).
+    #[arg(long, env = "AUTOMCP_DB_BUSY_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    pub db_busy_timeout_ms: u64,
+
+    /// Background job workers (tool generation). One account may use all
+    /// but one of them at once.
+    #[arg(long, env = "AUTOMCP_JOB_WORKERS", default_value_t = 4, global = true)]
+    pub job_workers: usize,
+
+    /// Reverse proxies in front of AutoMCP that append to `X-Forwarded-For`.
+    /// 0 (the default): the client address is the connection's peer. With N,
+    /// the Nth address from the right of `X-Forwarded-For` is the client's.
+    #[arg(long, env = "AUTOMCP_TRUSTED_PROXIES", default_value_t = 0, global = true)]
+    pub trusted_proxies: usize,
+
+    /// Log-in attempts one client address may make per minute (also the burst).
+    #[arg(long, env = "AUTOMCP_LOG_INS_PER_MINUTE", default_value_t = 20, global = true)]
+    pub log_ins_per_minute: u32,
+
+    /// Accounts one client address may create per hour (also the burst).
+    #[arg(long, env = "AUTOMCP_SIGN_UPS_PER_HOUR", default_value_t = 20, global = true)]
+    pub sign_ups_per_hour: u32,
+
+    /// Write the address the server listens on to this file once it is
+    /// listening (useful with port 0).
+    #[arg(long, env = "AUTOMCP_ADDR_FILE", global = true)]
+    pub addr_file: Option<PathBuf>,
+
     /// Where the built web assets (`pkg/`, favicon) are. Default: `site` in
     /// the directory holding the executable (the build puts them there), else
     /// `target/site`.
@@ -133,6 +162,10 @@ impl Config {
         }
     }
 
+    pub fn db_busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.db_busy_timeout_ms.clamp(10, 60_000))
+    }
+
     /// The LLM settings, when an LLM is configured.
     pub fn llm(&self) -> Option<crate::generate::llm::LlmConfig> {
         Some(crate::generate::llm::LlmConfig {
@@ -162,6 +195,12 @@ impl Config {
             (Some(_), None) => bail!("AUTOMCP_LLM_BASE_URL is set but AUTOMCP_LLM_MODEL is not: name the model to use"),
             (None, Some(_)) => bail!("AUTOMCP_LLM_MODEL is set but AUTOMCP_LLM_BASE_URL is not"),
             (None, None) => {}
+        }
+        if self.job_workers == 0 || self.job_workers > 64 {
+            bail!("AUTOMCP_JOB_WORKERS must be 1 to 64, got {}", self.job_workers);
+        }
+        if self.log_ins_per_minute == 0 || self.sign_ups_per_hour == 0 {
+            bail!("AUTOMCP_LOG_INS_PER_MINUTE and AUTOMCP_SIGN_UPS_PER_HOUR must be at least 1");
         }
         if let Some(key) = &self.secret_key {
             crate::secret::InstanceKey::from_hex(key).context("AUTOMCP_SECRET_KEY is not usable")?;

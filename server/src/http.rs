@@ -5,6 +5,7 @@
 pub mod api;
 pub mod mcps_api;
 pub mod middleware;
+pub mod tokens_api;
 pub mod vps_api;
 
 use crate::services::Services;
@@ -17,7 +18,6 @@ use axum::routing::{any, get};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
-use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -96,7 +96,9 @@ pub fn router(services: Services) -> Router {
         .route("/healthz", get(health))
         .nest("/api/v1", api::router())
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::write_gate))
         .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::cross_site_guard))
+        .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::client_addr))
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         // Sizes are enforced per path by `limit_body`; the extractors' own
@@ -126,21 +128,21 @@ pub fn router(services: Services) -> Router {
         .merge(mcp)
 }
 
-/// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn health(axum::extract::State(services): axum::extract::State<Services>) -> impl IntoResponse {
-    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("select 1").execute(&services.db)).await;
-    match ping {
-        Ok(Ok(_)) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok", "database": "ok" }))),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "health check: database error");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({ "status": "degraded", "database": "error" })),
-            )
-        }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({ "status": "degraded", "database": "timeout" })),
-        ),
+/// `GET /healthz`: 200 while the database takes writes; 503 (with
+/// `Retry-After`) when it is read-only or unavailable, saying which and why.
+async fn health(axum::extract::State(services): axum::extract::State<Services>) -> axum::response::Response {
+    use crate::db::health::{DbState, RETRY_AFTER_SECS};
+    let status = services.health.recent_status().await;
+    let body = serde_json::json!({
+        "status": if status.database == DbState::Ok { "ok" } else { "degraded" },
+        "database": status.database,
+        "fault": status.fault.map(|f| f.as_str()),
+        "since_ms": status.since_ms,
+        "log_write_errors": crate::telemetry::write_errors(),
+    });
+    if status.database == DbState::Ok {
+        return (StatusCode::OK, axum::Json(body)).into_response();
     }
+    let retry = [(axum::http::header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS))];
+    (StatusCode::SERVICE_UNAVAILABLE, retry, axum::Json(body)).into_response()
 }

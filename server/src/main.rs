@@ -2,6 +2,7 @@ use clap::Parser;
 use server::cli::{Cli, Command};
 use server::services::Services;
 use server::startup::{Server, shutdown_signal};
+use std::io::Write;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -10,7 +11,8 @@ async fn main() -> std::process::ExitCode {
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Not eprintln!: it panics when stderr cannot be written.
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
@@ -50,9 +52,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 site_root = %services.config.site_root().display(),
                 "AutoMCP is listening"
             );
-            server.run_until(shutdown_signal()).await?;
-            services.engine.calls.flush_and_stop().await;
-            services.db.close().await;
+            // On the signal, running jobs are handed back at once, while
+            // requests in flight finish.
+            let stopping = tokio_util::sync::CancellationToken::new();
+            let (signalled, background) = (stopping.clone(), services.clone());
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                signalled.cancel();
+                background.wizards.stop_workers().await;
+            });
+            server.run_until(stopping.cancelled_owned()).await?;
+            services.shutdown().await;
             tracing::info!("stopped");
             Ok(())
         }

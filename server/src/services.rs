@@ -4,12 +4,15 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::health::Health;
 use crate::engine::outbound::Outbound;
 use crate::engine::{Engine, HostRules, calllog};
 use crate::generate::llm::Llm;
+use crate::jobs::Queue;
 use crate::secret::InstanceKey;
 use crate::servers::Servers;
 use crate::sources::Sources;
+use crate::throttle::{Rates, Throttle};
 use crate::wizards::Wizards;
 use app::model::{AppError, Tier, UserView};
 use std::sync::Arc;
@@ -18,6 +21,8 @@ use std::sync::Arc;
 pub struct Services {
     pub config: Arc<Config>,
     pub db: Db,
+    /// Whether the database takes writes; this process's heartbeat.
+    pub health: Arc<Health>,
     pub key: Arc<InstanceKey>,
     pub accounts: Accounts,
     pub engine: Arc<Engine>,
@@ -33,7 +38,8 @@ impl Services {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("could not create the data directory {}: {e}", config.data_dir.display()))?;
         let key = Arc::new(InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?);
-        let db = crate::db::connect(&config.database_url()).await?;
+        let db = crate::db::connect(&config.database_url(), config.db_busy_timeout()).await?;
+        let health = Health::new(db.clone());
         let public_url = config.public_url();
         let outbound = Outbound::from_config(&config);
         let hosts = HostRules::from_public_url(&public_url);
@@ -49,17 +55,42 @@ impl Services {
             config.vps_binary.clone(),
         );
         let llm = config.llm().map(Llm::new);
-        let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone());
+        let queue = Queue::new(db.clone(), health.clone(), config.job_workers);
+        let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone(), queue);
+        let throttle = Arc::new(Throttle::new(Rates {
+            log_ins_per_minute: config.log_ins_per_minute,
+            sign_ups_per_hour: config.sign_ups_per_hour,
+        }));
         Ok(Services {
-            accounts: Accounts::new(db.clone()),
+            accounts: Accounts::new(db.clone(), throttle),
             config: Arc::new(config),
             db,
+            health,
             key,
             engine,
             servers,
             sources,
             wizards,
         })
+    }
+
+    /// Starts the background work a serving process does: the database
+    /// heartbeat (first, so this instance counts as alive) and the job workers.
+    pub async fn start_background(&self) {
+        self.health.probe().await;
+        self.health.spawn();
+        self.wizards.start_workers();
+    }
+
+    /// Stops cleanly: running jobs are handed back to the queue, queued call
+    /// records and token uses are written, the heartbeat is removed, and the
+    /// database is closed.
+    pub async fn shutdown(&self) {
+        self.wizards.stop_workers().await;
+        self.engine.calls.flush_and_stop().await;
+        self.accounts.token_uses.stop().await;
+        self.health.stop().await;
+        self.db.close().await;
     }
 
     /// Changes a source and re-mounts (or, when disabled, takes offline)

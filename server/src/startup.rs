@@ -31,7 +31,10 @@ impl Server {
             .await
             .map_err(|e| anyhow::anyhow!("could not close interrupted operations: {e}"))?;
         tracing::info!(mounted, "mounted the active servers");
-        services.wizards.spawn_worker();
+        services.start_background().await;
+        if let Some(path) = &services.config.addr_file {
+            crate::standalone::write_addr_file(path, services.config.bind)?;
+        }
         Ok((Server { listener, router: crate::http::router(services.clone()) }, services))
     }
 
@@ -47,8 +50,9 @@ impl Server {
             }
         });
         // `into_make_service` finalizes the routes once; serving the Router
-        // itself would rebuild every route for every connection.
-        axum::serve(listener, self.router.into_make_service())
+        // itself would rebuild every route for every connection. The peer
+        // address is kept for throttling.
+        axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .context("server error")

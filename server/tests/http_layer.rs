@@ -104,6 +104,24 @@ async fn server_functions_called_with_bad_arguments_answer_4xx() {
 
     let response = app.client.post(app.url("/api/fn/no_such_fn")).header("origin", app.origin()).send().await.unwrap();
     assert!(response.status().is_client_error(), "{}", response.status());
+
+    // A JSON-encoded function with a body that is not its arguments: 400, not
+    // a 5xx that tells the user to reload the page.
+    for body in ["{not json", r#"{"input": 7}"#, "[]"] {
+        let response = app
+            .client
+            .post(app.url("/api/fn/wizard/start"))
+            .header("origin", app.origin())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error = json(response).await;
+        assert_eq!(error["code"], "bad_request", "{error}");
+        assert!(error["message"].as_str().unwrap().contains("could not be read"), "{error}");
+    }
 }
 
 #[tokio::test]

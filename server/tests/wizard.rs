@@ -217,11 +217,14 @@ async fn cyclic_references_are_resolved() {
     assert_eq!(view["step"], "actions", "{view}");
     let tool = &view["proposal"]["candidates"][0]["tool"];
     let properties = &tool["input_schema"]["properties"];
-    // A reference back into a schema being expanded becomes a plain object.
-    assert_eq!(properties["manager"], json!({"type": "object", "description": "a Person (recursive)"}));
-    assert_eq!(properties["reports"]["items"]["description"], "a Person (recursive)");
-    assert_eq!(properties["team"]["properties"]["lead"]["type"], "object");
-    assert_eq!(properties["team"]["properties"]["name"]["type"], "string");
+    // Recursive schemas are kept once, in `$defs`, and referenced from there.
+    let defs = &tool["input_schema"]["$defs"];
+    assert_eq!(properties["manager"], json!({"$ref": "#/$defs/Person"}));
+    assert_eq!(properties["reports"]["items"], json!({"$ref": "#/$defs/Person"}));
+    assert_eq!(properties["team"], json!({"$ref": "#/$defs/Team"}));
+    assert_eq!(defs["Person"]["properties"]["manager"], json!({"$ref": "#/$defs/Person"}));
+    assert_eq!(defs["Team"]["properties"]["lead"], json!({"$ref": "#/$defs/Person"}));
+    assert_eq!(defs["Team"]["properties"]["name"]["type"], "string");
     assert_eq!(
         tool["action"]["auth"],
         json!({"credential": "key", "placement": {"in": "header", "name": "X-Org-Key"}})
@@ -235,6 +238,11 @@ async fn cyclic_references_are_resolved() {
     let seen = up.last();
     assert_eq!(seen.json(), person);
     assert_eq!(seen.header("x-org-key"), Some("org-1"));
+    // The recursion is validated at every depth.
+    let bad = json!({"name": "Ada", "manager": {"name": "Grace", "manager": {"name": 7}}});
+    let refused = call(&client, "addPerson", bad).await.unwrap();
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text(&refused).contains("7 is not of type \"string\""), "{}", text(&refused));
 }
 
 #[tokio::test]

@@ -264,7 +264,9 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
         name: String::new(),
         description: String::new(),
         candidates: vec![],
+        notes: vec![],
     });
+    let notes = proposal.notes.clone();
     let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let limit = (tier == Tier::Free).then_some(FREE_MAX_TOOLS);
     let edits: BTreeMap<String, (RwSignal<String>, RwSignal<String>)> = proposal
@@ -312,6 +314,14 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
             <p class="mb-4 text-xs text-slate-500" id="tier-hint">
                 {format!("The free tier hosts servers with up to {max} tools. The paid tier has no limit.")}
             </p>
+        })}
+        {(!notes.is_empty()).then(|| view! {
+            <div id="proposal-notes" class="mb-4 rounded-xl border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
+                <p class="font-medium">"Some operations were left out:"</p>
+                <ul class="mt-1 list-disc pl-5">
+                    {notes.into_iter().map(|note| view! { <li>{note}</li> }).collect_view()}
+                </ul>
+            </div>
         })}
         <ul class="space-y-3" id="candidates">
             {proposal

@@ -65,7 +65,23 @@ pub async fn serve(hosts: &HostRules, mount: &Mount, request: Request) -> Respon
             format!("request body is larger than the {} KiB limit", limit / 1024),
         );
     }
-    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    // Read the body here (it is small), so a chunked body over the cap is a
+    // 413 like a declared one, not an error deep inside the MCP service.
+    let (parts, body) = request.into_parts();
+    let bytes = match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limit)).await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return rpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                -32600,
+                format!("request body is larger than the {} KiB limit", limit / 1024),
+            );
+        }
+        Err(error) => {
+            return rpc_error(StatusCode::BAD_REQUEST, -32700, format!("the request body could not be read: {error}"));
+        }
+    };
+    let request = Request::from_parts(parts, Body::from(bytes));
     mount.service.handle(request).await.map(Body::new)
 }
 

@@ -8,19 +8,26 @@
 //! - Whatever the LLM says goes through the same spec validation as
 //!   everything else; an invalid answer gets one repair round.
 
+pub mod budget;
 pub mod llm;
 pub mod openapi;
+pub mod rank;
 
 use crate::engine::outbound::Outbound;
 use app::spec::{ServerSpec, SpecLimits, ToolSpec, validate};
 use app::wizard::{Candidate, Proposal};
+use budget::{Budget, IMPORT_TIME, MAX_DOCUMENT_BYTES};
 use llm::{Llm, Turn, json_in};
+use openapi::Prepared;
 use serde_json::{Value, json};
 
 /// How many candidates a proposal offers at most.
 pub const MAX_CANDIDATES: usize = 20;
 /// How many operations the LLM is shown to choose from.
 const LLM_CHOICES: usize = 30;
+/// Stack of the thread that imports a document: schemas nest and reference
+/// each other, and the importer follows them recursively (within budgets).
+const IMPORT_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the user gave.
 #[derive(Clone, Debug, Default)]
@@ -31,69 +38,104 @@ pub struct Request {
 }
 
 /// Produces a proposal, or a message saying what went wrong.
-pub async fn generate(request: &Request, outbound: &Outbound, llm: Option<&Llm>) -> Result<Proposal, String> {
+///
+/// `imports` bounds how many documents are parsed at once across all jobs
+/// (parsing is what takes memory).
+pub async fn generate(
+    request: &Request,
+    outbound: &Outbound,
+    llm: Option<&Llm>,
+    imports: &tokio::sync::Semaphore,
+) -> Result<Proposal, String> {
     let has_openapi = request.openapi_url.is_some() || request.openapi_document.is_some();
     if !has_openapi && llm.is_none() {
         return Err("nothing to generate tools from: give an OpenAPI document (a URL or pasted), or ask the operator \
                     to configure an LLM (AUTOMCP_LLM_BASE_URL and AUTOMCP_LLM_MODEL)"
             .into());
     }
-    let imported = if has_openapi { Some(load_openapi(request, outbound).await?) } else { None };
-    match (imported, llm) {
-        (Some(imported), None) => Ok(from_openapi(&request.description, imported)),
-        (Some(imported), Some(llm)) => refine_with_llm(&request.description, imported, llm).await,
+    let want = if llm.is_some() { LLM_CHOICES } else { MAX_CANDIDATES };
+    let prepared = if has_openapi { Some(load_openapi(request, outbound, want, imports).await?) } else { None };
+    match (prepared, llm) {
+        (Some(prepared), None) => Ok(from_openapi(prepared)),
+        (Some(prepared), Some(llm)) => refine_with_llm(&request.description, prepared, llm).await,
         (None, Some(llm)) => invent_with_llm(&request.description, llm).await,
         (None, None) => unreachable!("checked above"),
     }
 }
 
-async fn load_openapi(request: &Request, outbound: &Outbound) -> Result<openapi::Imported, String> {
+async fn load_openapi(
+    request: &Request,
+    outbound: &Outbound,
+    want: usize,
+    imports: &tokio::sync::Semaphore,
+) -> Result<Prepared, String> {
     let (text, url) = match (&request.openapi_document, &request.openapi_url) {
         (Some(text), _) => (text.clone(), None),
-        (None, Some(url)) => {
-            let parsed = url::Url::parse(url).map_err(|e| format!("the OpenAPI URL `{url}` is not valid: {e}"))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(format!("the OpenAPI URL must be http or https, not `{}`", parsed.scheme()));
-            }
-            let fetch = outbound
-                .client()
-                .get(parsed.clone())
-                .header("accept", "application/json, application/yaml, text/yaml, */*");
-            let fetch = fetch.build().map_err(|e| format!("could not request {url}: {e}"))?;
-            let response = outbound
-                .send_with_limit(fetch, openapi::MAX_DOCUMENT_BYTES)
-                .await
-                .map_err(|e| format!("could not fetch the OpenAPI document from {url}: {e}"))?;
-            if !response.status.is_success() {
-                return Err(format!("fetching the OpenAPI document from {url} answered {}", response.status));
-            }
-            let text = String::from_utf8(response.body.to_vec())
-                .map_err(|_| format!("the document at {url} is not UTF-8 text"))?;
-            (text, Some(parsed))
-        }
+        (None, Some(url)) => fetch_document(url, outbound).await?,
         (None, None) => unreachable!("only called with a document or a URL"),
     };
-    let doc = openapi::parse_document(&text)?;
-    openapi::import(&doc, url.as_ref())
+    let description = request.description.clone();
+    let _permit = imports.acquire().await.map_err(|_| "the server is shutting down".to_owned())?;
+    import_off_thread(move || openapi::prepare(&text, url.as_ref(), &description, want, &mut Budget::new(IMPORT_TIME)))
+        .await
+}
+
+async fn fetch_document(url: &str, outbound: &Outbound) -> Result<(String, Option<url::Url>), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("the OpenAPI URL `{url}` is not valid: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("the OpenAPI URL must be http or https, not `{}`", parsed.scheme()));
+    }
+    let fetch =
+        outbound.client().get(parsed.clone()).header("accept", "application/json, application/yaml, text/yaml, */*");
+    let fetch = fetch.build().map_err(|e| format!("could not request {url}: {e}"))?;
+    let response = outbound
+        .send_with_limit(fetch, MAX_DOCUMENT_BYTES)
+        .await
+        .map_err(|e| format!("could not fetch the OpenAPI document from {url}: {e}"))?;
+    if !response.status.is_success() {
+        return Err(format!("fetching the OpenAPI document from {url} answered {}", response.status));
+    }
+    let text =
+        String::from_utf8(response.body.to_vec()).map_err(|_| format!("the document at {url} is not UTF-8 text"))?;
+    Ok((text, Some(parsed)))
+}
+
+/// Runs the importer on its own thread (with a stack for deep documents),
+/// never on the async workers that serve every tenant's requests. The
+/// importer keeps to its own time budget, so the thread always ends.
+async fn import_off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("automcp-import".into())
+        .stack_size(IMPORT_STACK_BYTES)
+        .spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+        })
+        .map_err(|e| format!("could not start reading the document: {e}"))?;
+    match rx.await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => {
+            tracing::error!("the document importer panicked");
+            Err("reading the document failed on our side; it has been logged".into())
+        }
+    }
 }
 
 /// Candidates from the document alone, best match first.
-fn from_openapi(description: &str, imported: openapi::Imported) -> Proposal {
-    let texts: Vec<&str> = imported.operations.iter().map(|o| o.text.as_str()).collect();
-    let ranked = openapi::rank(description, &texts);
-    let candidates = ranked
+fn from_openapi(prepared: Prepared) -> Proposal {
+    let candidates = prepared
+        .ranked
         .into_iter()
         .take(MAX_CANDIDATES)
-        .map(|(i, score)| {
-            let op = &imported.operations[i];
-            Candidate {
-                tool: op.tool.clone(),
-                source: op.source.clone(),
-                score: Some((score * 1000.0).round() / 1000.0),
-            }
-        })
+        .map(|(op, score)| Candidate { tool: op.tool, source: op.source, score: Some(rounded(score)) })
         .collect();
-    Proposal { name: imported.title, description: imported.description, candidates }
+    Proposal { name: prepared.title, description: prepared.description, candidates, notes: prepared.notes }
+}
+
+fn rounded(score: f64) -> f64 {
+    (score * 1000.0).round() / 1000.0
 }
 
 const FORMAT: &str = r#"A tool is a JSON object:
@@ -127,25 +169,26 @@ async fn invent_with_llm(description: &str, llm: &Llm) -> Result<Proposal, Strin
         if tools.is_empty() {
             return Err("the answer proposes no tools".into());
         }
+        if tools.len() > MAX_CANDIDATES {
+            return Err(format!("the answer proposes {} tools; propose at most 10", tools.len()));
+        }
         check_tools(&tools)?;
         let candidates = tools
             .into_iter()
             .map(|tool| Candidate { tool, source: format!("proposed by {}", llm.model()), score: None })
             .collect();
-        Ok(Proposal { name, description: summary, candidates })
+        Ok(Proposal { name, description: summary, candidates, notes: Vec::new() })
     };
     ask_with_repair(llm, &mut turns, check).await
 }
 
-/// Asks the LLM to choose and refine among the document's operations.
-async fn refine_with_llm(description: &str, imported: openapi::Imported, llm: &Llm) -> Result<Proposal, String> {
-    let texts: Vec<&str> = imported.operations.iter().map(|o| o.text.as_str()).collect();
-    let ranked = openapi::rank(description, &texts);
-    let shown: Vec<usize> = ranked.iter().take(LLM_CHOICES).map(|(i, _)| *i).collect();
-    let listing: Vec<Value> = shown
+/// Asks the LLM to choose and refine among the document's best operations.
+async fn refine_with_llm(description: &str, prepared: Prepared, llm: &Llm) -> Result<Proposal, String> {
+    let operations = &prepared.ranked;
+    let listing: Vec<Value> = operations
         .iter()
-        .map(|&i| {
-            let tool = &imported.operations[i].tool;
+        .map(|(op, _)| {
+            let tool = &op.tool;
             json!({
                 "operation": tool.name,
                 "request": app::wizard::action_summary(tool),
@@ -161,15 +204,17 @@ async fn refine_with_llm(description: &str, imported: openapi::Imported, llm: &L
         .to_owned();
     let user = format!(
         "The user wants: {description}\n\nOperations of {}:\n{}",
-        imported.title,
+        prepared.title,
         serde_json::to_string_pretty(&listing).unwrap_or_default()
     );
     let mut turns = vec![Turn { role: "system", content: system }, Turn { role: "user", content: user }];
-    let operations = &imported.operations;
     let check = |value: &Value| -> Result<Proposal, String> {
         let picks = value.get("tools").and_then(Value::as_array).ok_or("the answer has no `tools` list")?;
         if picks.is_empty() {
             return Err("the answer chooses no tools".into());
+        }
+        if picks.len() > MAX_CANDIDATES {
+            return Err(format!("the answer chooses {} tools; choose at most 10", picks.len()));
         }
         let mut chosen = Vec::new();
         let mut tools = Vec::new();
@@ -178,40 +223,39 @@ async fn refine_with_llm(description: &str, imported: openapi::Imported, llm: &L
                 pick.get("operation").and_then(Value::as_str).ok_or(format!("tools[{i}] names no `operation`"))?;
             let index = operations
                 .iter()
-                .position(|o| o.tool.name == operation)
+                .position(|(o, _)| o.tool.name == operation)
                 .ok_or(format!("tools[{i}]: `{operation}` is not one of the listed operations"))?;
-            let mut tool = operations[index].tool.clone();
+            let mut tool = operations[index].0.tool.clone();
             if let Some(name) = pick.get("name").and_then(Value::as_str) {
                 tool.name = name.to_owned();
             }
             if let Some(text) = pick.get("description").and_then(Value::as_str).filter(|t| !t.trim().is_empty()) {
-                tool.description = text.to_owned();
+                tool.description = text.chars().take(1000).collect();
             }
             chosen.push(index);
-            tools.push((tool, format!("{}, chosen by {}", operations[index].source, llm.model())));
+            tools.push((tool, format!("{}, chosen by {}", operations[index].0.source, llm.model())));
         }
         check_tools(&tools.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>())?;
         let mut candidates: Vec<Candidate> =
             tools.into_iter().map(|(tool, source)| Candidate { tool, source, score: None }).collect();
         // The rest of the ranked operations stay available to pick by hand.
-        for (i, score) in &ranked {
+        for (i, (op, score)) in operations.iter().enumerate() {
             if candidates.len() >= MAX_CANDIDATES {
                 break;
             }
-            if chosen.contains(i) || candidates.iter().any(|c| c.tool.name == operations[*i].tool.name) {
+            if chosen.contains(&i) || candidates.iter().any(|c| c.tool.name == op.tool.name) {
                 continue;
             }
-            let op = &operations[*i];
             candidates.push(Candidate {
                 tool: op.tool.clone(),
                 source: op.source.clone(),
-                score: Some((score * 1000.0).round() / 1000.0),
+                score: Some(rounded(*score)),
             });
         }
         let name =
-            value.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| imported.title.clone());
-        let summary = value.get("description").and_then(Value::as_str).unwrap_or(&imported.description).to_owned();
-        Ok(Proposal { name, description: summary, candidates })
+            value.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| prepared.title.clone());
+        let summary = value.get("description").and_then(Value::as_str).unwrap_or(&prepared.description).to_owned();
+        Ok(Proposal { name, description: summary, candidates, notes: prepared.notes.clone() })
     };
     ask_with_repair(llm, &mut turns, check).await
 }
@@ -256,4 +300,19 @@ async fn ask_with_repair<T>(
         last_problem = problem;
     }
     Err(format!("the LLM's answer was not usable, even after a correction: {last_problem}"))
+}
+
+/// The proposal as it is stored: serialized, within [`budget::MAX_PROPOSAL_BYTES`],
+/// and proven to read back (so a stored wizard can always be shown).
+pub fn stored_proposal(proposal: &Proposal) -> Result<String, String> {
+    let text = serde_json::to_string(proposal).map_err(|e| format!("the proposal could not be stored: {e}"))?;
+    if text.len() > budget::MAX_PROPOSAL_BYTES {
+        return Err(format!(
+            "the proposed tools take {} KiB; at most {} KiB can be stored",
+            text.len() / 1024,
+            budget::MAX_PROPOSAL_BYTES / 1024
+        ));
+    }
+    serde_json::from_str::<Proposal>(&text).map_err(|e| format!("the proposal would not read back ({e})"))?;
+    Ok(text)
 }

@@ -29,13 +29,14 @@ pub fn router() -> Router<super::AppState> {
         .route("/servers/{id}/token", post(rotate_token))
         .route("/servers/{id}/calls", get(list_calls))
         .route("/wizard", get(list_wizards).post(start_wizard))
-        .route("/wizard/{id}", get(get_wizard))
+        .route("/wizard/{id}", get(get_wizard).delete(discard_wizard))
         .route("/wizard/{id}/retry", post(retry_wizard))
         .route("/wizard/{id}/tools", post(select_wizard_tools))
         .route("/wizard/{id}/auth", post(configure_wizard_auth))
         .route("/wizard/{id}/activate", post(activate_wizard))
         .merge(super::mcps_api::router())
         .merge(super::vps_api::router())
+        .merge(super::tokens_api::router())
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
@@ -269,6 +270,22 @@ async fn get_wizard(
     Ok(Json(services.wizards.get(&caller, &id).await?))
 }
 
+/// Discards a wizard: its background work stops, and the draft server it made
+/// (if never deployed) is deleted. A live server stays.
+#[utoipa::path(delete, path = "/api/v1/wizard/{id}", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    responses((status = 204, description = "Discarded"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn discard_wizard(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    services.wizards.discard(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Generates again after a failure.
 #[utoipa::path(post, path = "/api/v1/wizard/{id}/retry", tag = "wizard",
     params(("id" = String, Path, description = "Wizard id")),
@@ -343,7 +360,7 @@ async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) ->
     paths(
         me, list_users, set_tier, create_server, list_servers, get_server, update_server, delete_server,
         deploy_server, disable_server, rotate_token, list_calls, start_wizard, list_wizards, get_wizard,
-        retry_wizard, select_wizard_tools, configure_wizard_auth, activate_wizard
+        discard_wizard, retry_wizard, select_wizard_tools, configure_wizard_auth, activate_wizard
     ),
     components(schemas(UserView, Tier, AppError, ErrorBody, SetTier, ServerView, CreateServer, ServerCreated, UpdateServer, TokenIssued, CallView,
         WizardView, StartWizard, SelectTools, ConfigureAuth, Activated)),
@@ -377,6 +394,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(<super::mcps_api::McpsDoc as OpenApi>::openapi());
     doc.merge(<super::vps_api::VpsDoc as OpenApi>::openapi());
+    doc.merge(<super::tokens_api::TokensDoc as OpenApi>::openapi());
     doc
 }
 

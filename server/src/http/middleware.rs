@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// Refuses bodies over [`super::MAX_BODY_BYTES`] with a JSON 413, up front when
 /// `Content-Length` says so and while reading when it does not.
@@ -154,5 +154,123 @@ mod tests {
         assert!(verdict(&[("origin", "null")]).is_err());
         // Sec-Fetch-Site wins over a forged-looking but matching Origin.
         assert!(verdict(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:3000")]).is_err());
+    }
+}
+
+/// Server functions that only read: they stay open while the database
+/// cannot be written. Every other server function writes.
+const READ_ONLY_FUNCTIONS: &[&str] = &[
+    "current_user",
+    "list_users",
+    "wizard/get",
+    "wizard/unfinished",
+    "servers/list",
+    "servers/get",
+    "servers/calls",
+    "servers/test",
+    "servers/playground",
+    "sources/list",
+    "mcps/fetch-tools",
+    "mcps/get",
+    "mcps/refresh-tools",
+    "vps/targets",
+    "vps/check",
+    "vps/hosting",
+    "vps/logs",
+    "vps/operation",
+    "tokens/list",
+];
+
+/// Whether a request changes stored data (and so needs the database to
+/// take writes). Pages and `/mcp` never do: tool calls record their log in
+/// the background.
+pub fn needs_write(method: &axum::http::Method, path: &str) -> bool {
+    if let Some(function) = path.strip_prefix("/api/fn/") {
+        return !READ_ONLY_FUNCTIONS.contains(&function);
+    }
+    path.starts_with("/api/v1/") && !method.is_safe() && path != "/api/v1/mcps/fetch-tools"
+}
+
+/// While the database cannot be written, answers requests that would write
+/// with 503 and `Retry-After` at once (instead of each waiting for a lock
+/// and failing). Reads go on. Runs every request with the health as the one
+/// storage faults are reported to.
+pub async fn write_gate(State(services): State<Services>, request: Request, next: Next) -> Response {
+    let health = services.health.clone();
+    if needs_write(request.method(), request.uri().path())
+        && let Err(error) = health.writable()
+    {
+        return app_error_response(request.uri().path(), error);
+    }
+    crate::db::health::scope(health, next.run(request)).await
+}
+
+/// An `AppError` in the shape the path's clients read: server functions get
+/// the error itself, `/api/v1` gets `{"error": …}`.
+pub fn app_error_response(path: &str, error: app::model::AppError) -> Response {
+    if path.starts_with("/api/fn/") {
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry = error.retry_after();
+        let mut response = (status, axum::Json(error)).into_response();
+        if let Some(seconds) = retry {
+            response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        return response;
+    }
+    crate::error::ApiError(error).into_response()
+}
+
+/// Records the client's address for the handlers ([`app::ssr::ClientAddr`]):
+/// the connection's peer, or with `AUTOMCP_TRUSTED_PROXIES` = N, the Nth
+/// address from the right of `X-Forwarded-For`.
+pub async fn client_addr(State(services): State<Services>, mut request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+    let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    if let Some(addr) = client_ip(peer, forwarded, services.config.trusted_proxies) {
+        request.extensions_mut().insert(app::ssr::ClientAddr(addr));
+    }
+    next.run(request).await
+}
+
+/// The pure part of [`client_addr`].
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted_proxies: usize,
+) -> Option<std::net::IpAddr> {
+    if trusted_proxies == 0 {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded_for.unwrap_or_default().split(',').map(str::trim).collect();
+    // The rightmost entries were added by our proxies; the one before them is the client.
+    hops.len().checked_sub(trusted_proxies).and_then(|i| hops.get(i)).and_then(|hop| hop.parse().ok()).or(peer)
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn writes_are_told_from_reads() {
+        assert!(needs_write(&Method::POST, "/api/v1/servers"));
+        assert!(needs_write(&Method::DELETE, "/api/v1/tokens/x"));
+        assert!(!needs_write(&Method::GET, "/api/v1/servers"));
+        assert!(!needs_write(&Method::POST, "/api/v1/mcps/fetch-tools"));
+        assert!(needs_write(&Method::POST, "/api/fn/log_in"));
+        assert!(needs_write(&Method::POST, "/api/fn/wizard/start"));
+        assert!(!needs_write(&Method::POST, "/api/fn/servers/list"));
+        assert!(!needs_write(&Method::POST, "/mcp/weather"));
+        assert!(!needs_write(&Method::GET, "/dashboard"));
+    }
+
+    #[test]
+    fn the_client_address_comes_from_the_peer_or_a_trusted_proxy() {
+        let peer = Some("10.0.0.1".parse().unwrap());
+        assert_eq!(client_ip(peer, Some("198.51.100.9"), 0), peer);
+        assert_eq!(client_ip(peer, Some("203.0.113.5, 198.51.100.9"), 1), Some("198.51.100.9".parse().unwrap()));
+        assert_eq!(client_ip(peer, Some("203.0.113.5, 198.51.100.9"), 2), Some("203.0.113.5".parse().unwrap()));
+        assert_eq!(client_ip(peer, Some("203.0.113.5"), 3), peer, "fewer hops than proxies: the peer");
+        assert_eq!(client_ip(peer, Some("not an ip"), 1), peer);
     }
 }

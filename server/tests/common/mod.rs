@@ -37,6 +37,12 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         llm_api_key: None,
         llm_model: None,
         llm_timeout_secs: 10,
+        db_busy_timeout_ms: 2000,
+        job_workers: 4,
+        trusted_proxies: 0,
+        log_ins_per_minute: 1000,
+        sign_ups_per_hour: 1000,
+        addr_file: None,
     }
 }
 
@@ -76,8 +82,7 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
-        self.services.engine.calls.flush_and_stop().await;
-        self.services.db.close().await;
+        self.services.shutdown().await;
         self.dir.take().unwrap()
     }
 

@@ -1,31 +1,36 @@
 //! The create-server wizard, server side: persisting the pure transitions of
-//! [`app::wizard::transition`], and the durable background jobs that
-//! generate tool proposals.
+//! [`app::wizard::transition`], and the generation jobs (see [`generation`])
+//! that propose tools in the background through the job queue.
 //!
 //! Every change of step or processing status goes through [`Wizards::apply`],
 //! which runs the pure transition and writes the result only if the row is
 //! still in the state it was read in. Every query is scoped to the owner.
 
+mod generation;
+mod row;
+
 use crate::db::{Db, now};
 use crate::engine::outbound::Outbound;
 use crate::error::ResultExt;
-use crate::generate::{self, llm::Llm, openapi::MAX_DOCUMENT_BYTES};
+use crate::generate::{budget::MAX_DOCUMENT_BYTES, llm::Llm};
+use crate::jobs::Queue;
 use crate::servers::Servers;
-use app::model::{AppError, ClientAuth, CreateServer, UserView};
-use app::spec::{ServerSpec, SpecLimits, ToolSpec, credential_names, validate};
+use app::model::{AppError, CreateServer, UserView};
+use app::spec::{SpecLimits, credential_names, validate};
 use app::wizard::{
-    Activated, ConfigureAuth, ProcessingStatus, Proposal, SelectTools, StartWizard, WizardEvent, WizardState,
-    WizardStep, WizardView, transition,
+    Activated, ConfigureAuth, SelectTools, StartWizard, WizardEvent, WizardState, WizardView, transition,
 };
+use row::{WizardRow, select_wizards, spec_of};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::Semaphore;
 
-/// How long a claimed job may run before another worker may take it over.
-pub const LEASE_SECS: i64 = 300;
-/// After this many claims, a job that keeps being interrupted fails.
-pub const MAX_ATTEMPTS: i64 = 3;
 const MAX_DESCRIPTION_CHARS: usize = 4000;
+/// Wizards an account may have unfinished at once.
+pub const MAX_UNFINISHED: i64 = 20;
+/// Bytes of pasted documents an account's unfinished wizards may hold.
+pub const MAX_STORED_DOCUMENT_BYTES: i64 = 25 * 1024 * 1024;
+/// Documents imported at once (parsing a 5 MB document takes tens of MB).
+const IMPORTS_AT_ONCE: usize = 2;
 
 #[derive(Clone)]
 pub struct Wizards {
@@ -33,93 +38,8 @@ pub struct Wizards {
     outbound: Outbound,
     llm: Option<Llm>,
     servers: Servers,
-    wake: Arc<Notify>,
-}
-
-#[derive(sqlx::FromRow)]
-struct WizardRow {
-    id: String,
-    description: String,
-    openapi_url: Option<String>,
-    openapi_document: Option<String>,
-    wizard_step: String,
-    processing_status: String,
-    processing_error: Option<String>,
-    proposal: Option<String>,
-    selected: Option<String>,
-    client_auth: Option<String>,
-    server_id: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-macro_rules! select_wizards {
-    ($rest:literal) => {
-        concat!(
-            "select id, description, openapi_url, openapi_document, wizard_step, processing_status, processing_error,
-                    proposal, selected, client_auth, server_id, created_at, updated_at from wizards ",
-            $rest
-        )
-    };
-}
-
-impl WizardRow {
-    fn state(&self) -> Result<WizardState, AppError> {
-        let step = WizardStep::parse(&self.wizard_step)
-            .ok_or_else(|| AppError::internal("a stored wizard step is unknown"))?;
-        let processing = ProcessingStatus::parse(&self.processing_status)
-            .ok_or_else(|| AppError::internal("a stored processing status is unknown"))?;
-        Ok(WizardState { step, processing, error: self.processing_error.clone() })
-    }
-
-    fn proposal(&self) -> Result<Option<Proposal>, AppError> {
-        self.proposal.as_deref().map(serde_json::from_str).transpose().or_internal("parse stored proposal")
-    }
-
-    fn selected(&self) -> Result<Vec<ToolSpec>, AppError> {
-        Ok(self
-            .selected
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .or_internal("parse stored selection")?
-            .unwrap_or_default())
-    }
-
-    fn view(&self) -> Result<WizardView, AppError> {
-        let state = self.state()?;
-        let selected = self.selected()?;
-        let needed = credential_names(&spec_of("x", "x", "", &selected)).into_iter().collect();
-        Ok(WizardView {
-            id: self.id.clone(),
-            description: self.description.clone(),
-            openapi_url: self.openapi_url.clone(),
-            has_openapi_document: self.openapi_document.is_some(),
-            step: state.step,
-            processing_status: state.processing,
-            processing_error: state.error,
-            proposal: self.proposal()?,
-            selected,
-            client_auth: self
-                .client_auth
-                .as_deref()
-                .map(|a| if a == "public" { ClientAuth::Public } else { ClientAuth::Bearer }),
-            credentials_needed: needed,
-            server_id: self.server_id.clone(),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
-fn spec_of(name: &str, slug: &str, description: &str, tools: &[ToolSpec]) -> ServerSpec {
-    ServerSpec {
-        version: app::spec::SPEC_VERSION,
-        name: name.to_owned(),
-        slug: slug.to_owned(),
-        description: description.to_owned(),
-        tools: tools.to_vec(),
-    }
+    queue: Queue,
+    import_permits: Arc<Semaphore>,
 }
 
 /// A slug from a server name: `Pet Store API` → `pet-store-api`.
@@ -142,8 +62,27 @@ fn illegal(error: app::wizard::IllegalMove) -> AppError {
 }
 
 impl Wizards {
-    pub fn new(db: Db, outbound: Outbound, llm: Option<Llm>, servers: Servers) -> Self {
-        Wizards { db, outbound, llm, servers, wake: Arc::new(Notify::new()) }
+    pub fn new(db: Db, outbound: Outbound, llm: Option<Llm>, servers: Servers, queue: Queue) -> Self {
+        let import_permits = Arc::new(Semaphore::new(IMPORTS_AT_ONCE));
+        Wizards { db, outbound, llm, servers, queue, import_permits }
+    }
+
+    /// Starts the job workers that generate proposals.
+    pub fn start_workers(&self) {
+        let this = self.clone();
+        let lease = crate::generate::budget::JOB_TIME + std::time::Duration::from_secs(60);
+        self.queue.start(
+            lease,
+            Arc::new(move |claim, cancel| {
+                let this = this.clone();
+                Box::pin(async move { this.run_job(claim, cancel).await })
+            }),
+        );
+    }
+
+    /// Stops the workers; a running generation is handed back to the queue.
+    pub async fn stop_workers(&self) {
+        self.queue.shutdown().await;
     }
 
     async fn row(&self, owner: &UserView, id: &str) -> Result<WizardRow, AppError> {
@@ -186,26 +125,6 @@ impl Wizards {
         Ok(next)
     }
 
-    async fn enqueue(&self, tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, wizard_id: &str) -> Result<(), AppError> {
-        let time = now();
-        let inserted = sqlx::query(
-            "insert into jobs (id, kind, wizard_id, state, attempts, created_at, updated_at) values (?, 'generate', ?, 'queued', 0, ?, ?)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(wizard_id)
-        .bind(time)
-        .bind(time)
-        .execute(&mut **tx)
-        .await;
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(AppError::conflict("wizard_step", "tools are already being generated for this wizard"))
-            }
-            Err(e) => Err(e).or_internal("enqueue job"),
-        }
-    }
-
     /// Starts a wizard: stores the request and queues generation.
     pub async fn start(&self, owner: &UserView, input: StartWizard) -> Result<WizardView, AppError> {
         let description = input.description.trim().to_owned();
@@ -239,16 +158,20 @@ impl Wizards {
         let state = transition(None, &WizardEvent::Start).map_err(illegal)?;
         let id = uuid::Uuid::now_v7().to_string();
         let time = now();
+        let document_bytes = document.as_ref().map(|d| d.len() as i64);
         let mut tx = self.db.begin().await.or_internal("begin")?;
+        self.check_room(&mut tx, owner, document_bytes.unwrap_or(0)).await?;
         sqlx::query(
-            "insert into wizards (id, owner_id, description, openapi_url, openapi_document, wizard_step, processing_status,
-                                  created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into wizards (id, owner_id, description, openapi_url, openapi_document, openapi_document_bytes,
+                                  wizard_step, processing_status, created_at, updated_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(&owner.id)
         .bind(&description)
         .bind(&openapi_url)
         .bind(&document)
+        .bind(document_bytes)
         .bind(state.step.as_str())
         .bind(state.processing.as_str())
         .bind(time)
@@ -256,11 +179,11 @@ impl Wizards {
         .execute(&mut *tx)
         .await
         .or_internal("insert wizard")?;
-        self.enqueue(&mut tx, &id).await?;
+        self.queue.enqueue(&mut tx, &id, &owner.id).await?;
         // Read back before committing: once committed, the worker may move it on.
-        let view = self.row_in(&mut tx, owner, &id).await?.view()?;
+        let view = self.row_in(&mut tx, owner, &id).await?.view();
         tx.commit().await.or_internal("commit wizard")?;
-        self.wake.notify_one();
+        self.queue.wake();
         tracing::info!(wizard_id = %id, "wizard started");
         Ok(view)
     }
@@ -279,8 +202,68 @@ impl Wizards {
             .or_internal("load wizard")
     }
 
+    /// Refuses a new wizard when the account's unfinished wizards are at
+    /// their limit, in number or in stored document bytes.
+    async fn check_room(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        owner: &UserView,
+        new_document_bytes: i64,
+    ) -> Result<(), AppError> {
+        let (count, bytes): (i64, Option<i64>) = sqlx::query_as(
+            "select count(*), sum(case when openapi_document is null then 0 else openapi_document_bytes end)
+             from wizards where owner_id = ? and wizard_step <> 'complete'",
+        )
+        .bind(&owner.id)
+        .fetch_one(&mut **tx)
+        .await
+        .or_internal("count unfinished wizards")?;
+        if count >= MAX_UNFINISHED {
+            return Err(AppError::conflict(
+                "wizard",
+                format!("you have {count} unfinished wizards, the most at once; finish or discard some first"),
+            ));
+        }
+        let bytes = bytes.unwrap_or(0);
+        if bytes + new_document_bytes > MAX_STORED_DOCUMENT_BYTES {
+            return Err(AppError::conflict(
+                "openapi_document",
+                format!(
+                    "your unfinished wizards hold {} MB of pasted documents and this one would pass the {} MB limit; \
+                     discard unfinished wizards you no longer need",
+                    bytes / (1024 * 1024),
+                    MAX_STORED_DOCUMENT_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn get(&self, owner: &UserView, id: &str) -> Result<WizardView, AppError> {
-        self.row(owner, id).await?.view()
+        Ok(self.row(owner, id).await?.view())
+    }
+
+    /// Discards a wizard: its job stops, and the draft server it created (if
+    /// it was never deployed) goes with it. A live server stays.
+    pub async fn discard(&self, owner: &UserView, id: &str) -> Result<(), AppError> {
+        let row = self.row(owner, id).await?;
+        if let Some(server_id) = &row.server_id {
+            match self.servers.get(owner, server_id).await {
+                Ok(server) if server.status == app::model::ServerStatus::Draft => {
+                    self.servers.delete(owner, server_id).await?;
+                }
+                Ok(_) | Err(AppError::NotFound { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        sqlx::query("delete from wizards where id = ? and owner_id = ?")
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&self.db)
+            .await
+            .or_internal("delete wizard")?;
+        tracing::info!(wizard_id = %id, "wizard discarded");
+        Ok(())
     }
 
     /// The owner's wizards that are not complete, most recent first.
@@ -292,7 +275,7 @@ impl Wizards {
         .fetch_all(&self.db)
         .await
         .or_internal("list wizards")?;
-        rows.iter().map(WizardRow::view).collect()
+        Ok(rows.iter().map(WizardRow::view).collect())
     }
 
     /// After a failure: generate again.
@@ -300,10 +283,10 @@ impl Wizards {
         let row = self.row(owner, id).await?;
         let mut tx = self.db.begin().await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Retry).await?;
-        self.enqueue(&mut tx, id).await?;
-        let view = self.row_in(&mut tx, owner, id).await?.view()?;
+        self.queue.enqueue(&mut tx, id, &owner.id).await?;
+        let view = self.row_in(&mut tx, owner, id).await?.view();
         tx.commit().await.or_internal("commit retry")?;
-        self.wake.notify_one();
+        self.queue.wake();
         Ok(view)
     }
 
@@ -445,117 +428,6 @@ impl Wizards {
         tx.commit().await.or_internal("commit activation")?;
         let server = self.servers.get(owner, &server_id).await?;
         Ok(Activated { wizard: self.get(owner, id).await?, server, token })
-    }
-
-    /// Starts the background worker.
-    pub fn spawn_worker(&self) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            loop {
-                match this.run_next().await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(error) => tracing::error!(%error, "the job worker hit an error"),
-                }
-                // Sleep until woken by new work, or poll for expired leases.
-                let _ = tokio::time::timeout(Duration::from_secs(1), this.wake.notified()).await;
-            }
-        })
-    }
-
-    /// Claims and runs one job. `Ok(false)` when there was none.
-    pub async fn run_next(&self) -> Result<bool, AppError> {
-        let time = now();
-        let claimed: Option<(String, String, i64)> = sqlx::query_as(
-            "update jobs set state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
-             where id = (select id from jobs where state = 'queued' or (state = 'running' and lease_until < ?)
-                         order by created_at limit 1)
-             returning id, wizard_id, attempts",
-        )
-        .bind(time + LEASE_SECS)
-        .bind(time)
-        .bind(time)
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("claim job")?;
-        let Some((job_id, wizard_id, attempts)) = claimed else { return Ok(false) };
-        tracing::info!(%job_id, %wizard_id, attempts, "generation job claimed");
-        let outcome = if attempts > MAX_ATTEMPTS {
-            Err(format!(
-                "generating was interrupted {} times (the server stopped while it ran); press Retry to try again",
-                attempts - 1
-            ))
-        } else {
-            self.generate(&wizard_id).await
-        };
-        self.finish(&job_id, &wizard_id, outcome).await?;
-        Ok(true)
-    }
-
-    async fn generate(&self, wizard_id: &str) -> Result<Proposal, String> {
-        let row: WizardRow = sqlx::query_as(select_wizards!("where id = ?"))
-            .bind(wizard_id)
-            .fetch_one(&self.db)
-            .await
-            .map_err(|e| format!("the wizard could not be loaded: {e}"))?;
-        let request = generate::Request {
-            description: row.description,
-            openapi_url: row.openapi_url,
-            openapi_document: row.openapi_document,
-        };
-        generate::generate(&request, &self.outbound, self.llm.as_ref()).await
-    }
-
-    async fn finish(&self, job_id: &str, wizard_id: &str, outcome: Result<Proposal, String>) -> Result<(), AppError> {
-        let row: WizardRow = sqlx::query_as(select_wizards!("where id = ?"))
-            .bind(wizard_id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("load wizard")?;
-        let mut tx = self.db.begin().await.or_internal("begin")?;
-        let (event, job_state, job_error) = match outcome {
-            Ok(proposal) => {
-                sqlx::query("update wizards set proposal = ? where id = ?")
-                    .bind(serde_json::to_string(&proposal).or_internal("serialize proposal")?)
-                    .bind(wizard_id)
-                    .execute(&mut *tx)
-                    .await
-                    .or_internal("store proposal")?;
-                (WizardEvent::BackgroundSucceeded, "succeeded", None)
-            }
-            Err(error) => {
-                tracing::info!(%wizard_id, %error, "generation failed");
-                (WizardEvent::BackgroundFailed { error: error.clone() }, "failed", Some(error))
-            }
-        };
-        if let Err(error) = self.apply(&mut tx, &row, &event).await {
-            // The wizard moved on (or never was processing): record why the job's result was dropped.
-            tracing::warn!(%wizard_id, %error, "generation result not applied");
-            tx.rollback().await.or_internal("rollback")?;
-            let mut tx = self.db.begin().await.or_internal("begin")?;
-            self.close_job(&mut tx, job_id, "failed", Some(error.to_string())).await?;
-            return tx.commit().await.or_internal("commit job");
-        }
-        self.close_job(&mut tx, job_id, job_state, job_error).await?;
-        tx.commit().await.or_internal("commit job result")
-    }
-
-    async fn close_job(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        job_id: &str,
-        state: &str,
-        error: Option<String>,
-    ) -> Result<(), AppError> {
-        sqlx::query("update jobs set state = ?, last_error = ?, lease_until = null, updated_at = ? where id = ?")
-            .bind(state)
-            .bind(error)
-            .bind(now())
-            .bind(job_id)
-            .execute(&mut **tx)
-            .await
-            .or_internal("close job")?;
-        Ok(())
     }
 }
 

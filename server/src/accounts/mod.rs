@@ -4,15 +4,21 @@
 //! functions at the top; [`Accounts`] applies them against the database.
 //! Secrets we issue (session cookies, API tokens) are random 256-bit values
 //! stored only as SHA-256 hashes, so a copy of the database opens nothing.
+//! Log-ins and sign-ups pass the [`Throttle`]; API tokens live in [`tokens`].
+
+pub mod tokens;
 
 use crate::db::{Db, now};
 use crate::error::ResultExt;
+use crate::throttle::Throttle;
 use app::model::{AppError, Tier, UserView};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::sync::Arc;
 
 /// How long a browser session lasts.
 pub const SESSION_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
@@ -110,7 +116,7 @@ pub fn check_password(email: &str, password: &str) -> Result<(), AppError> {
 }
 
 /// A fresh random secret, URL-safe, 256 bits.
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -148,7 +154,7 @@ async fn verify_password(password: String, hash: String) -> Result<bool, AppErro
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     email: String,
     password_hash: String,
@@ -158,7 +164,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn view(&self) -> UserView {
+    pub(crate) fn view(&self) -> UserView {
         UserView {
             id: self.id.clone(),
             email: self.email.clone(),
@@ -175,6 +181,7 @@ macro_rules! select_users {
         concat!("select id, email, password_hash, is_admin, tier, created_at from users ", $rest)
     };
 }
+pub(crate) use select_users;
 
 /// Options for creating an account from the CLI.
 #[derive(Clone, Copy, Debug, Default)]
@@ -189,12 +196,16 @@ pub struct Accounts {
     db: Db,
     /// A valid hash to verify against when the email is unknown, so a failed
     /// log-in takes as long whether or not the account exists.
-    dummy_hash: std::sync::Arc<tokio::sync::OnceCell<String>>,
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+    throttle: Arc<Throttle>,
+    /// When API tokens were last used, written in batches off the request path.
+    pub token_uses: tokens::TokenUses,
 }
 
 impl Accounts {
-    pub fn new(db: Db) -> Self {
-        Accounts { db, dummy_hash: Default::default() }
+    pub fn new(db: Db, throttle: Arc<Throttle>) -> Self {
+        let token_uses = tokens::TokenUses::start(db.clone());
+        Accounts { db, dummy_hash: Default::default(), throttle, token_uses }
     }
 
     /// Creates an account. The very first account of an instance is the admin.
@@ -231,15 +242,28 @@ impl Accounts {
         Ok(user)
     }
 
-    /// Creates an account and a session for it.
-    pub async fn sign_up(&self, email: &str, password: &str) -> Result<(UserView, String), AppError> {
+    /// Creates an account and a session for it. `client` is the caller's
+    /// address, for throttling.
+    pub async fn sign_up(
+        &self,
+        client: Option<IpAddr>,
+        email: &str,
+        password: &str,
+    ) -> Result<(UserView, String), AppError> {
+        self.throttle.sign_up_attempt(client)?;
         let user = self.create_user(email, password, NewUser::default()).await?;
         let token = self.start_session(&user.id).await?;
         Ok((user, token))
     }
 
-    /// Checks email and password and starts a session.
-    pub async fn log_in(&self, email: &str, password: &str) -> Result<(UserView, String), AppError> {
+    /// Checks email and password and starts a session. Attempts are
+    /// throttled per address (`client`) and per account.
+    pub async fn log_in(
+        &self,
+        client: Option<IpAddr>,
+        email: &str,
+        password: &str,
+    ) -> Result<(UserView, String), AppError> {
         let wrong = || AppError::unauthenticated("wrong email or password");
         let Ok(email) = normalize_email(email) else {
             return Err(wrong());
@@ -247,6 +271,7 @@ impl Accounts {
         if password.is_empty() {
             return Err(AppError::invalid("password", "enter your password"));
         }
+        self.throttle.log_in_attempt(client, &email)?;
         let row: Option<UserRow> = sqlx::query_as(select_users!("where email = ?"))
             .bind(&email)
             .fetch_optional(&self.db)
@@ -255,12 +280,15 @@ impl Accounts {
         let Some(row) = row else {
             let dummy = self.dummy_hash().await?;
             verify_password(password.to_owned(), dummy).await?;
+            self.throttle.log_in_failed(&email);
             return Err(wrong());
         };
         if !verify_password(password.to_owned(), row.password_hash.clone()).await? {
             tracing::info!(user_id = %row.id, "log-in refused: wrong password");
+            self.throttle.log_in_failed(&email);
             return Err(wrong());
         }
+        self.throttle.log_in_succeeded(&email);
         let token = self.start_session(&row.id).await?;
         Ok((row.view(), token))
     }
@@ -310,46 +338,6 @@ impl Accounts {
             .await
             .or_internal("delete session")?;
         Ok(())
-    }
-
-    /// Issues a personal API token. The returned value is the only copy.
-    pub async fn create_token(&self, user_id: &str, name: &str) -> Result<String, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid("name", "a token name must be 1 to 100 characters"));
-        }
-        let token = format!("{TOKEN_PREFIX}{}", random_secret());
-        sqlx::query("insert into api_tokens (id, user_id, name, token_hash, created_at) values (?, ?, ?, ?, ?)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(user_id)
-            .bind(name)
-            .bind(secret_hash(&token))
-            .bind(now())
-            .execute(&self.db)
-            .await
-            .or_internal("insert api token")?;
-        tracing::info!(%user_id, token_name = name, "api token created");
-        Ok(token)
-    }
-
-    /// The owner of an API token, or `None` if it is not one of ours.
-    pub async fn token_user(&self, token: &str) -> Result<Option<UserView>, AppError> {
-        let hash = secret_hash(token);
-        let row: Option<UserRow> =
-            sqlx::query_as(select_users!("where id = (select user_id from api_tokens where token_hash = ?)"))
-                .bind(&hash)
-                .fetch_optional(&self.db)
-                .await
-                .or_internal("load token user")?;
-        if row.is_some() {
-            sqlx::query("update api_tokens set last_used_at = ? where token_hash = ?")
-                .bind(now())
-                .bind(&hash)
-                .execute(&self.db)
-                .await
-                .or_internal("touch api token")?;
-        }
-        Ok(row.map(|row| row.view()))
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserView>, AppError> {

@@ -3,8 +3,16 @@
 //!
 //! Queries elsewhere stick to portable SQL (no SQLite-only functions, text ids,
 //! integer epoch seconds) so a move to PostgreSQL changes this file, not them.
+//!
+//! Storage faults (a full disk, a foreign lock, I/O errors) are classified in
+//! [`fault`] and watched by [`health`]; a connection is never handed out
+//! again while it is inside a transaction (see [`connect`]).
+
+pub mod fault;
+pub mod health;
 
 use anyhow::Context;
+use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,14 +22,23 @@ pub type Db = sqlx::SqlitePool;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// Opens (creating if needed) the database and brings its schema up to date.
-pub async fn connect(url: &str) -> anyhow::Result<Db> {
+///
+/// `busy_timeout` is how long a write waits for a lock held by another
+/// connection before it fails (and is answered 503).
+///
+/// A connection that comes back to the pool still inside a transaction is
+/// closed, not reused: that happens when a statement or a COMMIT failed (a
+/// full disk, an I/O error) and the rollback failed too. Reusing it would
+/// keep the write lock forever and run later writes inside a transaction
+/// nobody commits; closing it rolls that transaction back.
+pub async fn connect(url: &str, busy_timeout: Duration) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("invalid database URL `{url}`"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(busy_timeout);
     if let Some(dir) = options.get_filename().parent()
         && !dir.as_os_str().is_empty()
     {
@@ -31,6 +48,17 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(3))
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                // Lets a rollback queued by a dropped transaction run first.
+                conn.ping().await?;
+                if conn.is_in_transaction() {
+                    tracing::warn!("a database connection came back inside a transaction; closing it (rolls it back)");
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("could not open the database at `{url}`"))?;

@@ -1,0 +1,303 @@
+//! The durable job queue and its workers.
+//!
+//! A job row is claimed by one instance (its id in `claimed_by`); the
+//! instance's heartbeat (see [`crate::db::health`]) keeps the claim alive.
+//! When a process dies, its heartbeat goes stale within seconds and any
+//! worker takes its jobs over; on SIGTERM a worker stops its job and hands
+//! it back at once. A job is finished only by the claim that holds it, so a
+//! job taken over (or discarded) never stores a second result.
+//!
+//! Several workers run at once, fairly: a claim prefers the account with the
+//! fewest jobs running, and no account may hold more than all workers but
+//! one. How many jobs an account may have queued is limited too.
+
+use crate::db::health::{Health, STALE_AFTER_MS};
+use crate::db::{Db, now, now_ms};
+use crate::error::ResultExt;
+use app::model::AppError;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// After this many claims, a job that keeps being interrupted fails.
+pub const MAX_ATTEMPTS: i64 = 3;
+/// Jobs (queued or running) one account may have at once.
+pub const MAX_OPEN_PER_ACCOUNT: i64 = 5;
+/// How often an idle worker looks for jobs whose holder died.
+const POLL: Duration = Duration::from_secs(1);
+/// How often a running job checks it is still its worker's to run.
+const OWNERSHIP_CHECK: Duration = Duration::from_secs(1);
+
+/// A job this instance holds.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub job_id: String,
+    pub wizard_id: String,
+    pub owner_id: String,
+    /// How many times it was claimed, this time included.
+    pub attempts: i64,
+}
+
+/// How a job ended.
+pub enum Finish {
+    Succeeded,
+    Failed(String),
+}
+
+/// What the workers run: given a claim and a token that is cancelled when
+/// the job must stop (shutdown, discarded, taken over), does the work and
+/// stores its result through [`Queue::close`].
+pub type Handler = Arc<dyn Fn(Claim, CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Queue {
+    db: Db,
+    health: Arc<Health>,
+    wake: Arc<Notify>,
+    workers: usize,
+    stop: CancellationToken,
+    running: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Queue {
+    pub fn new(db: Db, health: Arc<Health>, workers: usize) -> Self {
+        Queue {
+            db,
+            health,
+            wake: Arc::new(Notify::new()),
+            workers: workers.max(1),
+            stop: CancellationToken::new(),
+            running: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Jobs one account may have running at once: every worker but one, so
+    /// another account's job always finds a worker.
+    pub fn per_account_running(&self) -> i64 {
+        (self.workers.max(2) - 1) as i64
+    }
+
+    fn me(&self) -> &str {
+        &self.health.instance().id
+    }
+
+    /// Queues a generation job for `wizard_id` inside `tx`.
+    pub async fn enqueue(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        wizard_id: &str,
+        owner_id: &str,
+    ) -> Result<(), AppError> {
+        let open: i64 =
+            sqlx::query_scalar("select count(*) from jobs where owner_id = ? and state in ('queued', 'running')")
+                .bind(owner_id)
+                .fetch_one(&mut **tx)
+                .await
+                .or_internal("count open jobs")?;
+        if open >= MAX_OPEN_PER_ACCOUNT {
+            return Err(AppError::throttled(
+                format!(
+                    "you already have {open} wizards proposing tools, the most at once; wait for one to finish or \
+                     discard one"
+                ),
+                10,
+            ));
+        }
+        let time = now();
+        let inserted = sqlx::query(
+            "insert into jobs (id, kind, wizard_id, owner_id, state, attempts, created_at, updated_at)
+             values (?, 'generate', ?, ?, 'queued', 0, ?, ?)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(wizard_id)
+        .bind(owner_id)
+        .bind(time)
+        .bind(time)
+        .execute(&mut **tx)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(AppError::conflict("wizard_step", "tools are already being generated for this wizard"))
+            }
+            Err(e) => Err(e).or_internal("enqueue job"),
+        }
+    }
+
+    /// Wakes a worker (after the enqueuing transaction committed).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Claims the next job, fairly: queued jobs and jobs whose holder is
+    /// gone, from the account with the fewest jobs running, oldest first.
+    pub async fn claim(&self, lease: Duration) -> Result<Option<Claim>, AppError> {
+        let (time, time_ms) = (now(), now_ms());
+        let fresh = time_ms - STALE_AFTER_MS;
+        let claimed: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+            "with live as (
+                 select r.owner_id, count(*) as n from jobs r join instances i on i.id = r.claimed_by
+                 where r.state = 'running' and r.lease_until >= ? and i.heartbeat_at >= ?
+                 group by r.owner_id)
+             update jobs set state = 'running', attempts = attempts + 1, claimed_by = ?, lease_until = ?, updated_at = ?
+             where id = (
+                 select j.id from jobs j left join live on live.owner_id = j.owner_id
+                 where (j.state = 'queued'
+                        or (j.state = 'running' and (j.lease_until < ? or not exists (
+                                select 1 from instances i where i.id = j.claimed_by and i.heartbeat_at >= ?))))
+                   and coalesce(live.n, 0) < ?
+                 order by coalesce(live.n, 0), j.created_at
+                 limit 1)
+             returning id, wizard_id, owner_id, attempts",
+        )
+        .bind(time)
+        .bind(fresh)
+        .bind(self.me())
+        .bind(time + lease.as_secs() as i64)
+        .bind(time)
+        .bind(time)
+        .bind(fresh)
+        .bind(self.per_account_running())
+        .fetch_optional(&self.db)
+        .await
+        .or_internal("claim job")?;
+        Ok(claimed.map(|(job_id, wizard_id, owner_id, attempts)| Claim {
+            job_id,
+            wizard_id,
+            owner_id: owner_id.unwrap_or_default(),
+            attempts,
+        }))
+    }
+
+    /// Whether this instance still holds `claim` (not discarded, not taken over).
+    pub async fn still_held(&self, claim: &Claim) -> Result<bool, AppError> {
+        let holder: Option<(String, Option<String>)> =
+            sqlx::query_as("select state, claimed_by from jobs where id = ?")
+                .bind(&claim.job_id)
+                .fetch_optional(&self.db)
+                .await
+                .or_internal("check job")?;
+        Ok(matches!(holder, Some((state, Some(by))) if state == "running" && by == self.me()))
+    }
+
+    /// Gives a job back to the queue untouched (at shutdown): the next
+    /// worker, here or elsewhere, starts it again at once.
+    pub async fn hand_back(&self, claim: &Claim) -> Result<(), AppError> {
+        sqlx::query(
+            "update jobs set state = 'queued', attempts = attempts - 1, claimed_by = null, lease_until = null,
+                             updated_at = ?
+             where id = ? and state = 'running' and claimed_by = ?",
+        )
+        .bind(now())
+        .bind(&claim.job_id)
+        .bind(self.me())
+        .execute(&self.db)
+        .await
+        .or_internal("hand back job")?;
+        Ok(())
+    }
+
+    /// Records how a job ended, inside `tx`, if this instance still holds
+    /// it. `false`: it does not (discarded or taken over), and the caller
+    /// must store nothing.
+    pub async fn close(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        claim: &Claim,
+        finish: &Finish,
+    ) -> Result<bool, AppError> {
+        let (state, error) = match finish {
+            Finish::Succeeded => ("succeeded", None),
+            Finish::Failed(error) => ("failed", Some(error.as_str())),
+        };
+        let done = sqlx::query(
+            "update jobs set state = ?, last_error = ?, lease_until = null, updated_at = ?
+             where id = ? and state = 'running' and claimed_by = ?",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(now())
+        .bind(&claim.job_id)
+        .bind(self.me())
+        .execute(&mut **tx)
+        .await
+        .or_internal("close job")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Starts the workers; each runs one job at a time with `handler`.
+    pub fn start(&self, lease: Duration, handler: Handler) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..self.workers {
+            running.push(tokio::spawn(self.clone().work(lease, handler.clone())));
+        }
+    }
+
+    async fn work(self, lease: Duration, handler: Handler) {
+        while !self.stop.is_cancelled() {
+            let claimed = match self.claim(lease).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(%error, "the job worker could not claim a job");
+                    None
+                }
+            };
+            match claimed {
+                Some(claim) => self.run(claim, &handler).await,
+                None => {
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(POLL) => {}
+                        () = self.stop.cancelled() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn run(&self, claim: Claim, handler: &Handler) {
+        tracing::info!(job_id = %claim.job_id, wizard_id = %claim.wizard_id, attempts = claim.attempts, "job claimed");
+        let cancel = self.stop.child_token();
+        let lost = self.watch_ownership(&claim, cancel.clone());
+        handler(claim.clone(), cancel.clone()).await;
+        lost.abort();
+        if self.stop.is_cancelled() && self.still_held(&claim).await.unwrap_or(false) {
+            match self.hand_back(&claim).await {
+                Ok(()) => tracing::info!(job_id = %claim.job_id, "job handed back at shutdown"),
+                Err(error) => tracing::warn!(job_id = %claim.job_id, %error, "could not hand the job back"),
+            }
+        }
+    }
+
+    /// Cancels `cancel` when the job is no longer this instance's (the
+    /// wizard was discarded, or another instance took the job over).
+    fn watch_ownership(&self, claim: &Claim, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let (this, claim) = (self.clone(), claim.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(OWNERSHIP_CHECK) => {}
+                    () = cancel.cancelled() => return,
+                }
+                // A storage fault is not a loss of the job: keep going.
+                if let Ok(false) = this.still_held(&claim).await {
+                    tracing::info!(job_id = %claim.job_id, "the job was discarded or taken over; stopping it");
+                    cancel.cancel();
+                    return;
+                }
+            }
+        })
+    }
+
+    /// Stops the workers: running jobs are cancelled and handed back.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        let handles: Vec<_> = std::mem::take(&mut *self.running.lock().unwrap_or_else(|e| e.into_inner()));
+        for handle in handles {
+            let _ = handle.await;
+        }
+    }
+}

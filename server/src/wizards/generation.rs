@@ -1,0 +1,117 @@
+//! The generation job: runs [`crate::generate`] for a claimed wizard within
+//! its time budget, and stores the outcome only if the job is still this
+//! worker's and the wizard is still waiting for it.
+
+use super::Wizards;
+use super::row::{WizardRow, select_wizards};
+use crate::db::health::RETRY_AFTER_SECS;
+use crate::error::ResultExt;
+use crate::generate::{self, budget::JOB_TIME};
+use crate::jobs::{Claim, Finish, MAX_ATTEMPTS};
+use app::model::AppError;
+use app::wizard::{Proposal, WizardEvent};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long a finished job keeps trying to store its outcome while the
+/// database cannot be written, before leaving it to the lease.
+const STORE_PATIENCE: Duration = Duration::from_secs(60);
+
+impl Wizards {
+    /// Runs one claimed job to its end, unless `cancel` stops it first
+    /// (then nothing is stored: the queue hands the job back or it was
+    /// discarded).
+    pub(super) async fn run_job(&self, claim: Claim, cancel: CancellationToken) {
+        let outcome = if claim.attempts > MAX_ATTEMPTS {
+            Err(format!(
+                "generating was interrupted {} times (the server stopped while it ran); press Retry to try again",
+                claim.attempts - 1
+            ))
+        } else {
+            let work = tokio::time::timeout(JOB_TIME, self.generate(&claim.wizard_id));
+            tokio::select! {
+                outcome = work => outcome.unwrap_or_else(|_| Err(format!(
+                    "proposing tools took longer than {} minutes, the limit; try a smaller document or a shorter \
+                     description", JOB_TIME.as_secs() / 60))),
+                () = cancel.cancelled() => return,
+            }
+        };
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.finish(&claim, &outcome).await {
+                Ok(()) => return,
+                Err(AppError::Unavailable { .. }) if started.elapsed() < STORE_PATIENCE && !cancel.is_cancelled() => {
+                    tokio::time::sleep(Duration::from_secs(u64::from(RETRY_AFTER_SECS))).await;
+                }
+                Err(error) => {
+                    tracing::error!(job_id = %claim.job_id, %error, "could not store a generation result");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn generate(&self, wizard_id: &str) -> Result<Proposal, String> {
+        let row: WizardRow = sqlx::query_as(select_wizards!("where id = ?"))
+            .bind(wizard_id)
+            .fetch_one(&self.db)
+            .await
+            .map_err(|e| format!("the wizard could not be loaded: {e}"))?;
+        let request = generate::Request {
+            description: row.description,
+            openapi_url: row.openapi_url,
+            openapi_document: row.openapi_document,
+        };
+        generate::generate(&request, &self.outbound, self.llm.as_ref(), &self.import_permits).await
+    }
+
+    /// Stores the outcome in one transaction: the job is closed (only if
+    /// this worker still holds it), the proposal saved (only if it reads
+    /// back within budget), the pasted document dropped once it has served,
+    /// and the wizard moved on (only if it is still waiting).
+    async fn finish(&self, claim: &Claim, outcome: &Result<Proposal, String>) -> Result<(), AppError> {
+        let stored = match outcome {
+            Ok(proposal) => generate::stored_proposal(proposal),
+            Err(error) => Err(error.clone()),
+        };
+        let (event, finish) = match &stored {
+            Ok(_) => (WizardEvent::BackgroundSucceeded, Finish::Succeeded),
+            Err(error) => (WizardEvent::BackgroundFailed { error: error.clone() }, Finish::Failed(error.clone())),
+        };
+        let wizard_id = &claim.wizard_id;
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        if !self.queue.close(&mut tx, claim, &finish).await? {
+            tracing::info!(%wizard_id, "the job is no longer ours (discarded or taken over); its result is dropped");
+            return Ok(());
+        }
+        let row: Option<WizardRow> = sqlx::query_as(select_wizards!("where id = ?"))
+            .bind(wizard_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .or_internal("load wizard")?;
+        let Some(row) = row else { return tx.commit().await.or_internal("commit job") };
+        if let Ok(text) = &stored {
+            sqlx::query("update wizards set proposal = ?, openapi_document = null where id = ?")
+                .bind(text)
+                .bind(wizard_id)
+                .execute(&mut *tx)
+                .await
+                .or_internal("store proposal")?;
+        }
+        if let Err(error) = &stored {
+            tracing::info!(%wizard_id, %error, "generation failed");
+        }
+        match self.apply(&mut tx, &row, &event).await {
+            Ok(_) => tx.commit().await.or_internal("commit job result"),
+            Err(AppError::Unavailable { message, retry_after }) => Err(AppError::Unavailable { message, retry_after }),
+            Err(error) => {
+                // The wizard moved on (or never was processing): the result is dropped.
+                tracing::warn!(%wizard_id, %error, "generation result not applied");
+                tx.rollback().await.or_internal("rollback")?;
+                let mut tx = self.db.begin().await.or_internal("begin")?;
+                self.queue.close(&mut tx, claim, &Finish::Failed(error.to_string())).await?;
+                tx.commit().await.or_internal("commit job")
+            }
+        }
+    }
+}
