@@ -79,7 +79,7 @@ pub struct Config {
 
     /// Milliseconds a database write waits for a lock held by another
     /// connection or process before it is answered 503 (Retry-After).
-    #[arg(long, env = "AUTOMCP_DB_BUSY_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    #[arg(long, env = "AUTOMCP_DB_BUSY_TIMEOUT_MS", default_value_t = 1000, global = true)]
     pub db_busy_timeout_ms: u64,
 
     /// Background job workers (tool generation). One account may use all

@@ -302,7 +302,7 @@ impl Servers {
         let spec_json = serde_json::to_string(&input.spec).or_internal("serialize spec")?;
         let limits = input.limits.unwrap_or_default();
         let time = now();
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         let inserted = sqlx::query(
             "insert into servers (id, owner_id, slug, name, spec, status, client_auth, token_hash,
                                   calls_per_minute, burst, max_concurrency, created_at, updated_at)
@@ -399,7 +399,7 @@ impl Servers {
         for (name, value) in &input.credentials {
             check_credential(name, value.as_deref())?;
         }
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         if let Some(spec) = &input.spec {
             let spec_json = serde_json::to_string(spec).or_internal("serialize spec")?;
             let updated = sqlx::query(
@@ -552,7 +552,7 @@ impl Servers {
             ));
         }
         self.engine.unmount(&row.slug);
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         for statement in [
             "delete from call_log where server_id = ?",
             "delete from server_credentials where server_id = ?",

@@ -239,3 +239,169 @@ async fn only_admins_change_tiers() {
     let users = json(client.get(app.url("/api/v1/admin/users")).bearer_auth(&admin_token).send().await.unwrap()).await;
     assert_eq!(users.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn wrong_passwords_lock_the_account_for_a_while_and_then_the_owner_gets_in() {
+    let app = TestApp::spawn().await;
+    app.services.accounts.create_user("ada@example.com", PASSWORD, Default::default()).await.unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..server::throttle::FREE_FAILURES {
+        statuses.push(app.log_in("ada@example.com", "not the password!").await.status());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    // Locked: even the right password is turned away, with how long to wait.
+    let locked = app.log_in("ada@example.com", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((25..=30).contains(&wait), "{wait}");
+    let error = json(locked).await;
+    assert_eq!(error["code"], "throttled");
+    assert!(error["message"].as_str().unwrap().contains("too many wrong passwords"), "{error}");
+    // Another account is not affected.
+    app.services.accounts.create_user("grace@example.com", PASSWORD, Default::default()).await.unwrap();
+    assert!(app.log_in("grace@example.com", PASSWORD).await.status().is_success());
+}
+
+#[tokio::test]
+async fn log_in_attempts_and_sign_ups_are_throttled_per_client_address() {
+    let app = TestApp::spawn_with(|c| {
+        c.log_ins_per_minute = 5;
+        c.sign_ups_per_hour = 2;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(app.log_in(&format!("nobody{i}@example.com"), "whatever password").await.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    let refused = app.log_in("nobody@example.com", "whatever password").await;
+    assert_eq!(refused.headers()["retry-after"], "12");
+    assert!(json(refused).await["message"].as_str().unwrap().contains("from your address"));
+
+    assert!(app.sign_up("one@example.com", PASSWORD).await.status().is_success());
+    assert!(app.sign_up("two@example.com", PASSWORD).await.status().is_success());
+    let third = app.sign_up("three@example.com", PASSWORD).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(json(third).await["message"].as_str().unwrap().contains("accounts were created from your address"));
+    assert_eq!(app.services.accounts.list_users().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled() {
+    let app = TestApp::spawn_with(|c| {
+        c.log_ins_per_minute = 2;
+        c.trusted_proxies = 1;
+    })
+    .await;
+    let attempt = |client: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/fn/log_in"))
+                .header("origin", app.origin())
+                .header("x-forwarded-for", client)
+                .form(&[("email", "nobody@example.com"), ("password", "whatever password")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(attempt("203.0.113.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("203.0.113.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(attempt("203.0.113.2").await, StatusCode::UNAUTHORIZED, "another client behind the proxy");
+}
+
+#[tokio::test]
+async fn api_tokens_are_listed_revoked_and_expire() {
+    let app = TestApp::spawn().await;
+    let user = app.services.accounts.create_user("ada@example.com", PASSWORD, Default::default()).await.unwrap();
+    let admin_token = app.services.accounts.create_token(&user.id, "admin").await.unwrap();
+    let api = |method: reqwest::Method, path: &str, token: &str, body: Option<serde_json::Value>| {
+        let mut request = app.anonymous().request(method, app.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let created = api(
+        reqwest::Method::POST,
+        "/api/v1/tokens",
+        &admin_token,
+        Some(serde_json::json!({
+        "name": "ci", "expires_in_days": 30})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created = json(created).await;
+    let ci_token = created["token"].as_str().unwrap().to_owned();
+    let expires = created["view"]["expires_at"].as_i64().unwrap() - created["view"]["created_at"].as_i64().unwrap();
+    assert_eq!(expires, 30 * 86_400);
+
+    // Used, then listed with when it was last used; never the token itself.
+    assert_eq!(api(reqwest::Method::GET, "/api/v1/me", &ci_token, None).await.unwrap().status(), StatusCode::OK);
+    let listed = json(api(reqwest::Method::GET, "/api/v1/tokens", &admin_token, None).await.unwrap()).await;
+    let ci = listed.as_array().unwrap().iter().find(|t| t["name"] == "ci").unwrap().clone();
+    assert!(ci["last_used_at"].is_i64(), "{ci}");
+    assert_eq!(ci["expired"], false);
+    assert!(!listed.to_string().contains(&ci_token[9..]));
+    // The last-used time reaches the database in a batch, off the request path.
+    app.services.accounts.token_uses.flush(&app.services.db).await;
+    let stored: Option<i64> = sqlx::query_scalar("select last_used_at from api_tokens where name = 'ci'")
+        .fetch_one(&app.services.db)
+        .await
+        .unwrap();
+    assert!(stored.is_some());
+
+    // Revoked: refused at once, and no longer listed.
+    let id = ci["id"].as_str().unwrap();
+    let revoked = api(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"), &admin_token, None).await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let refused = api(reqwest::Method::GET, "/api/v1/me", &ci_token, None).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let again = api(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"), &admin_token, None).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+
+    // Expired: refused with the reason.
+    let short = json(
+        api(
+            reqwest::Method::POST,
+            "/api/v1/tokens",
+            &admin_token,
+            Some(serde_json::json!({"name": "short", "expires_in_days": 1})),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    sqlx::query("update api_tokens set expires_at = expires_at - 2 * 86400 where name = 'short'")
+        .execute(&app.services.db)
+        .await
+        .unwrap();
+    let expired = api(reqwest::Method::GET, "/api/v1/me", short["token"].as_str().unwrap(), None).await.unwrap();
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    assert!(json(expired).await["error"]["message"].as_str().unwrap().contains("expired 24 h ago"));
+    let listed = json(api(reqwest::Method::GET, "/api/v1/tokens", &admin_token, None).await.unwrap()).await;
+    assert_eq!(listed.as_array().unwrap().iter().find(|t| t["name"] == "short").unwrap()["expired"], true);
+
+    // Bad input says what is wrong; another account cannot revoke ours.
+    let bad = api(
+        reqwest::Method::POST,
+        "/api/v1/tokens",
+        &admin_token,
+        Some(serde_json::json!({"name": "x", "expires_in_days": 0})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(bad).await["error"]["field"], "expires_in_days");
+    let eve = app.services.accounts.create_user("eve@example.com", PASSWORD, Default::default()).await.unwrap();
+    let eve_token = app.services.accounts.create_token(&eve.id, "eve").await.unwrap();
+    let admin_id =
+        listed.as_array().unwrap().iter().find(|t| t["name"] == "admin").unwrap()["id"].as_str().unwrap().to_owned();
+    let foreign = api(reqwest::Method::DELETE, &format!("/api/v1/tokens/{admin_id}"), &eve_token, None).await.unwrap();
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api(reqwest::Method::GET, "/api/v1/me", &admin_token, None).await.unwrap().status(), StatusCode::OK);
+}

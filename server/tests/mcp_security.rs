@@ -161,6 +161,20 @@ async fn malformed_json_rpc_never_causes_a_server_error() {
     let big = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"pad": "x".repeat(300 * 1024)}});
     let response = client.post(app.mcp_url("rpc")).header("accept", ACCEPT).json(&big).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The same without Content-Length (chunked): also 413, with a JSON-RPC error.
+    let bytes = serde_json::to_vec(&big).unwrap();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(16 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let response = client
+        .post(app.mcp_url("rpc"))
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], -32600, "{error}");
     // Still serving.
     let response = client.post(app.mcp_url("rpc")).header("accept", ACCEPT).json(&list_tools()).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);

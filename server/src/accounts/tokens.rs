@@ -237,7 +237,7 @@ impl TokenUses {
 }
 
 async fn write(db: &Db, batch: &HashMap<String, i64>) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     for (id, at) in batch {
         sqlx::query(
             "update api_tokens set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)",

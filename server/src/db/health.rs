@@ -231,7 +231,7 @@ impl Health {
 }
 
 async fn heartbeat(conn: &mut SqliteConnection, instance: &Instance, with_pages: bool) -> sqlx::Result<()> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let now = now_ms();
     sqlx::query(
         "insert into instances (id, host, pid, started_at, heartbeat_at) values (?, ?, ?, ?, ?)

@@ -66,6 +66,14 @@ pub async fn connect(url: &str, busy_timeout: Duration) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// A transaction that will write: it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), waiting for it up to the busy timeout. A deferred
+/// transaction that reads first would fail outright (`SQLITE_BUSY_SNAPSHOT`)
+/// when another connection commits between its read and its first write.
+pub async fn begin(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    db.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Milliseconds since the Unix epoch (call log times).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()

@@ -92,6 +92,15 @@ impl CallSink {
     }
 }
 
+/// Records kept for a retry while the database cannot be written; past
+/// this the oldest rows are dropped, but their usage counts are kept, so
+/// quotas stay right.
+const MAX_RETAINED: usize = 50_000;
+/// Pause after a failed write before trying again.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+type Usage = std::collections::BTreeMap<(String, String), i64>;
+
 async fn write_loop(
     db: Db,
     mut rx: mpsc::Receiver<CallRecord>,
@@ -99,12 +108,14 @@ async fn write_loop(
     done: tokio::sync::oneshot::Sender<()>,
 ) {
     let mut batch = Vec::with_capacity(1024);
+    // Usage of records dropped while the database was unwritable.
+    let mut carried = Usage::new();
     loop {
         let got = tokio::select! {
             got = rx.recv_many(&mut batch, 1024) => got,
             () = stop.cancelled() => 0,
         };
-        if got == 0 && batch.is_empty() && !stop.is_cancelled() {
+        if got == 0 && batch.is_empty() && carried.is_empty() && !stop.is_cancelled() {
             break; // every sender is gone
         }
         if !stop.is_cancelled() {
@@ -116,26 +127,56 @@ async fn write_loop(
         while let Ok(record) = rx.try_recv() {
             batch.push(record);
         }
-        if !batch.is_empty() {
-            if let Err(error) = write_batch(&db, &batch).await {
-                tracing::error!(%error, records = batch.len(), "could not store call records");
+        if !batch.is_empty() || !carried.is_empty() {
+            match write_batch(&db, &batch, &carried).await {
+                Ok(()) => {
+                    batch.clear();
+                    carried.clear();
+                }
+                Err(error) => {
+                    tracing::warn!(%error, records = batch.len(), "could not store call records; keeping them to retry");
+                    shed(&mut batch, &mut carried);
+                    if !stop.is_cancelled() {
+                        tokio::select! {
+                            () = tokio::time::sleep(RETRY_PAUSE) => {}
+                            () = stop.cancelled() => {}
+                        }
+                    }
+                }
             }
-            batch.clear();
         }
         if stop.is_cancelled() {
+            if !batch.is_empty() || !carried.is_empty() {
+                tracing::error!(records = batch.len(), "call records could not be stored before shutdown");
+            }
             break;
         }
     }
     let _ = done.send(());
 }
 
+/// Keeps the retained batch under [`MAX_RETAINED`]: the oldest records go,
+/// their usage is carried.
+fn shed(batch: &mut Vec<CallRecord>, carried: &mut Usage) {
+    if batch.len() <= MAX_RETAINED {
+        return;
+    }
+    let excess = batch.len() - MAX_RETAINED;
+    for record in batch.drain(..excess) {
+        if record.counted {
+            *carried.entry((record.owner_id, record.month)).or_default() += 1;
+        }
+    }
+    tracing::warn!(dropped = excess, "call log rows dropped while the database cannot be written (usage kept)");
+}
+
 /// Rows per multi-row insert (SQLite allows 32,766 bound values; 9 per row).
 const ROWS_PER_INSERT: usize = 100;
 
 /// Stores a batch in one transaction: multi-row inserts for the calls, and
-/// one usage update per account and month.
-async fn write_batch(db: &Db, batch: &[CallRecord]) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+/// one usage update per account and month (plus `carried` usage).
+async fn write_batch(db: &Db, batch: &[CallRecord], carried: &Usage) -> sqlx::Result<()> {
+    let mut tx = crate::db::begin(db).await?;
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error) ",
@@ -156,6 +197,9 @@ async fn write_batch(db: &Db, batch: &[CallRecord]) -> sqlx::Result<()> {
     let mut usage: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
     for r in batch.iter().filter(|r| r.counted) {
         *usage.entry((r.owner_id.as_str(), r.month.as_str())).or_default() += 1;
+    }
+    for ((owner, month), calls) in carried {
+        *usage.entry((owner.as_str(), month.as_str())).or_default() += calls;
     }
     for ((owner, month), calls) in usage {
         sqlx::query(

@@ -114,7 +114,7 @@ impl Servers {
             UpstreamAuth::Public => None,
             UpstreamAuth::Header { key, .. } => Some(key.clone()),
         };
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         let inserted = sqlx::query(
             "insert into servers (id, owner_id, slug, name, spec, status, client_auth, token_hash, created_at,
                                   updated_at, kind, source_id, upstream_header, tools_cache, tools_filter)
@@ -229,7 +229,7 @@ impl Servers {
             self.check_active_room(owner).await?;
         }
 
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         let updated = sqlx::query(
             "update servers set spec = ?, slug = ?, name = ?, tools_cache = ?, tools_filter = ?, updated_at = ?
              where id = ? and owner_id = ?",

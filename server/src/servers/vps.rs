@@ -365,7 +365,7 @@ impl Servers {
             return Ok(token);
         }
         let token = format!("amcp_run_{}", super::issue_token().trim_start_matches(super::SERVER_TOKEN_PREFIX));
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         self.store_credential(&mut tx, &row.owner_id, &row.id, RUNNER_TOKEN_CREDENTIAL, &token).await?;
         tx.commit().await.or_internal("commit runner token")?;
         Ok(token)

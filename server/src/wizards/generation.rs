@@ -79,7 +79,7 @@ impl Wizards {
             Err(error) => (WizardEvent::BackgroundFailed { error: error.clone() }, Finish::Failed(error.clone())),
         };
         let wizard_id = &claim.wizard_id;
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         if !self.queue.close(&mut tx, claim, &finish).await? {
             tracing::info!(%wizard_id, "the job is no longer ours (discarded or taken over); its result is dropped");
             return Ok(());
@@ -108,7 +108,7 @@ impl Wizards {
                 // The wizard moved on (or never was processing): the result is dropped.
                 tracing::warn!(%wizard_id, %error, "generation result not applied");
                 tx.rollback().await.or_internal("rollback")?;
-                let mut tx = self.db.begin().await.or_internal("begin")?;
+                let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
                 self.queue.close(&mut tx, claim, &Finish::Failed(error.to_string())).await?;
                 tx.commit().await.or_internal("commit job")
             }

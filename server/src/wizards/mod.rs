@@ -159,7 +159,7 @@ impl Wizards {
         let id = uuid::Uuid::now_v7().to_string();
         let time = now();
         let document_bytes = document.as_ref().map(|d| d.len() as i64);
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         self.check_room(&mut tx, owner, document_bytes.unwrap_or(0)).await?;
         sqlx::query(
             "insert into wizards (id, owner_id, description, openapi_url, openapi_document, openapi_document_bytes,
@@ -281,7 +281,7 @@ impl Wizards {
     /// After a failure: generate again.
     pub async fn retry(&self, owner: &UserView, id: &str) -> Result<WizardView, AppError> {
         let row = self.row(owner, id).await?;
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Retry).await?;
         self.queue.enqueue(&mut tx, id, &owner.id).await?;
         let view = self.row_in(&mut tx, owner, id).await?.view();
@@ -329,7 +329,7 @@ impl Wizards {
         if !issues.is_empty() {
             return Err(AppError::invalid_spec(issues));
         }
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         sqlx::query("update wizards set selected = ? where id = ?")
             .bind(serde_json::to_string(&tools).or_internal("serialize selection")?)
             .bind(id)
@@ -399,7 +399,7 @@ impl Wizards {
             }
         }
         let server_id = created.ok_or_else(|| AppError::internal("no free slug was found for the server"))?;
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         sqlx::query("update wizards set client_auth = ?, server_id = ? where id = ?")
             .bind(input.client_auth.as_str())
             .bind(&server_id)
@@ -423,7 +423,7 @@ impl Wizards {
             Some("bearer") => Some(self.servers.rotate_token(owner, &server_id).await?.token),
             _ => None,
         };
-        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Activate).await?;
         tx.commit().await.or_internal("commit activation")?;
         let server = self.servers.get(owner, &server_id).await?;

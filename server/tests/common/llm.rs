@@ -17,10 +17,18 @@ pub enum Reply {
     Status(u16, String),
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Script {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     requests: Arc<Mutex<Vec<serde_json::Value>>>,
+    /// While false, answers wait (a slow model).
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script { replies: Arc::default(), requests: Arc::default(), open: tokio::sync::watch::channel(true).0 }
+    }
 }
 
 #[derive(Clone)]
@@ -55,10 +63,31 @@ impl FakeLlm {
     pub fn requests(&self) -> Vec<serde_json::Value> {
         self.script.requests.lock().unwrap().clone()
     }
+
+    /// From now on, answers wait until [`FakeLlm::release`].
+    pub fn hold(&self) {
+        self.script.open.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.script.open.send_replace(true);
+    }
+
+    /// Waits until `n` requests have arrived.
+    pub async fn wait_for(&self, n: usize) {
+        for _ in 0..600 {
+            if self.requests().len() >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the LLM was not asked {n} times within 30 s");
+    }
 }
 
 async fn answer(State(script): State<Script>, axum::Json(body): axum::Json<serde_json::Value>) -> Response {
     script.requests.lock().unwrap().push(body);
+    let _ = script.open.subscribe().wait_for(|open| *open).await;
     let reply = script.replies.lock().unwrap().pop_front();
     match reply {
         Some(Reply::Content(content)) => axum::Json(serde_json::json!({

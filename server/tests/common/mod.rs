@@ -37,7 +37,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         llm_api_key: None,
         llm_model: None,
         llm_timeout_secs: 10,
-        db_busy_timeout_ms: 2000,
+        db_busy_timeout_ms: 1000,
         job_workers: 4,
         trusted_proxies: 0,
         log_ins_per_minute: 1000,
@@ -141,6 +141,8 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: not JSON ({e}): {text}"))
 }
 
+pub mod docs;
+pub mod process;
 pub mod runner;
 pub mod sshd;
 pub mod upstream;
