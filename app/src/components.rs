@@ -22,6 +22,7 @@ pub fn NavBar() -> impl IntoView {
                                         <a href="/dashboard" class="font-medium hover:underline">"Dashboard"</a>
                                         <a href="/sources" class="font-medium hover:underline" id="nav-sources">"MCP sources"</a>
                                         <a href="/machines" class="font-medium hover:underline" id="nav-machines">"Machines"</a>
+                                        <a href="/tokens" class="font-medium hover:underline" id="nav-tokens">"API tokens"</a>
                                         {is_admin.then(|| view! {
                                             <a href="/admin/users" class="font-medium hover:underline">"Users"</a>
                                         })}
@@ -180,6 +181,49 @@ pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
                 None => label,
             }}
         </button>
+    }
+}
+
+/// A button for something that cannot be undone: the first click asks
+/// ("Discard this wizard?"), the second does it; Cancel backs out.
+#[component]
+pub fn ConfirmButton(
+    /// Prefix of the element ids: `{id}`, `{id}-confirm`, `{id}-cancel`.
+    id: String,
+    label: &'static str,
+    question: String,
+    confirm_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let (confirm_id, cancel_id) = (format!("{id}-confirm"), format!("{id}-cancel"));
+    let danger = "inline-flex items-center justify-center rounded-lg bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-700 disabled:cursor-not-allowed disabled:opacity-50";
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || view! {
+                <button type="button" id=id.clone() class=BUTTON_SECONDARY on:click=move |_| asking.set(true)>
+                    {label}
+                </button>
+            }
+        >
+            <span class="inline-flex flex-wrap items-center gap-2 text-sm" role="group">
+                <span class="text-slate-700">{question.clone()}</span>
+                <button
+                    type="button"
+                    id=confirm_id.clone()
+                    class=danger
+                    disabled=move || pending.get()
+                    on:click=move |_| on_confirm.run(())
+                >
+                    {confirm_label}
+                </button>
+                <button type="button" id=cancel_id.clone() class=BUTTON_SECONDARY on:click=move |_| asking.set(false)>
+                    "Cancel"
+                </button>
+            </span>
+        </Show>
     }
 }
 

@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/servers/:id") view=pages::ServerPage/>
                         <Route path=path!("/sources") view=pages::SourcesPage/>
                         <Route path=path!("/machines") view=pages::MachinesPage/>
+                        <Route path=path!("/tokens") view=pages::TokensPage/>
                         <Route path=path!("/mcps/new") view=pages::NewMcp/>
                         <Route path=path!("/mcps/:id/edit") view=pages::EditMcp/>
                     </Routes>

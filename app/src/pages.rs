@@ -7,6 +7,7 @@ mod home;
 mod machines;
 mod mcps;
 mod server;
+mod tokens;
 mod wizard;
 
 pub use admin::AdminUsers;
@@ -16,6 +17,7 @@ pub use home::Home;
 pub use machines::{HostingPanel, MachinesPage};
 pub use mcps::{Created, EditMcp, JustCreated, NewMcp, SourcesPage};
 pub use server::ServerPage;
+pub use tokens::TokensPage;
 pub use wizard::{NewWizard, WizardPage};
 
 use leptos::prelude::*;

@@ -116,3 +116,30 @@ test("playground: call a tool from the server page and see the upstream's answer
   await expect(page.locator("#calls")).toContainText("get_weather");
   await shot(page, info, "07-playground");
 });
+
+test("discarding: a failed wizard from its page, another from the dashboard after a Cancel", async ({ page }, info) => {
+  const errors = watchForErrors(page);
+  await signUp(page, "discard");
+  await describe(page, "fail-first: forecasts to discard");
+  await expect(page.locator("#failure-banner")).toBeVisible();
+  await page.locator("button", { hasText: "Discard" }).click();
+  await expect(page.locator("body")).toContainText("Discard this wizard?");
+  await shot(page, info, "01-confirm");
+  await page.locator("button", { hasText: "Yes, discard" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.locator("#unfinished")).toHaveCount(0);
+
+  await describe(page, "Tell me the weather for a city");
+  await expect(page.locator("#candidates li")).toHaveCount(4);
+  await open(page, "/dashboard");
+  const item = page.locator("#unfinished li");
+  await expect(item).toHaveCount(1);
+  await item.locator("button", { hasText: "Discard" }).click();
+  await item.locator("button", { hasText: "Cancel" }).click();
+  await expect(item).toHaveCount(1);
+  await item.locator("button", { hasText: "Discard" }).click();
+  await item.locator("button", { hasText: "Yes, discard" }).click();
+  await expect(page.locator("#unfinished")).toHaveCount(0);
+  await shot(page, info, "02-gone");
+  expect(errors).toEqual([]);
+});

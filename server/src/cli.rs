@@ -66,6 +66,9 @@ pub enum TokenCommand {
         email: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until the token stops working (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
 }
 
@@ -97,11 +100,11 @@ pub async fn run_command(services: &Services, command: Command, stdin: &mut dyn 
             let user = services.change_tier(None, &user.id, tier).await?;
             Ok(format!("{} is now on the {} tier", user.email, user.tier))
         }
-        Command::Token(TokenCommand::Create { email, name }) => {
+        Command::Token(TokenCommand::Create { email, name, expires_in_days }) => {
             let user =
                 accounts.user_by_email(&email).await?.with_context(|| format!("no account with email {email}"))?;
-            let token = accounts.create_token(&user.id, &name).await?;
-            Ok(token)
+            let created = accounts.issue_token(&user.id, app::model::NewApiToken { name, expires_in_days }).await?;
+            Ok(created.token)
         }
     }
 }

@@ -238,13 +238,8 @@ impl Queue {
 
     async fn work(self, lease: Duration, handler: Handler) {
         while !self.stop.is_cancelled() {
-            let claimed = match self.claim(lease).await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!(%error, "the job worker could not claim a job");
-                    None
-                }
-            };
+            // While the database cannot be written there is nothing to claim.
+            let claimed = if self.health.writable().is_err() { None } else { self.claim_logged(lease).await };
             match claimed {
                 Some(claim) => self.run(claim, &handler).await,
                 None => {
@@ -254,6 +249,16 @@ impl Queue {
                         () = self.stop.cancelled() => {}
                     }
                 }
+            }
+        }
+    }
+
+    async fn claim_logged(&self, lease: Duration) -> Option<Claim> {
+        match self.claim(lease).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "the job worker could not claim a job");
+                None
             }
         }
     }

@@ -60,6 +60,15 @@ fn operator_commands_manage_users_and_tokens() {
     assert!(!ok);
     assert!(err.contains("no account"), "{err}");
 
+    let args = ["token", "create", "--email", "ops@example.com", "--name", "ci", "--expires-in-days", "7"];
+    let (ok, out, err) = automcp(data, &args, "");
+    assert!(ok, "{err}");
+    assert!(out.trim().starts_with("amcp_pat_"), "{out}");
+    let args = ["token", "create", "--email", "ops@example.com", "--expires-in-days", "0"];
+    let (ok, _, err) = automcp(data, &args, "");
+    assert!(!ok);
+    assert!(err.contains("1 to 3650 days"), "{err}");
+
     let (ok, _, err) = automcp(data, &["user", "set-tier", "--email", "ops@example.com", "--tier", "gold"], "");
     assert!(!ok);
     assert!(err.contains("gold"), "{err}");

@@ -3,6 +3,7 @@ use crate::auth::Auth;
 use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner};
 use crate::model::{ServerKind, ServerStatus, ServerView, Tier, UserView};
 use crate::pages::Created;
+use crate::pages::wizard::DiscardWizardButton;
 use crate::wizard::{ProcessingStatus, WizardView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +35,8 @@ fn DashboardFor(user: UserView) -> impl IntoView {
     };
     let changed = RwSignal::new(0u32);
     let servers = Resource::new(move || changed.get(), |_| list_servers());
-    let wizards = Resource::new(|| (), |_| unfinished_wizards());
+    let wizards_changed = RwSignal::new(0u32);
+    let wizards = Resource::new(move || wizards_changed.get(), |_| unfinished_wizards());
     view! {
         <div class="space-y-8">
             <div class="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
@@ -54,7 +56,7 @@ fn DashboardFor(user: UserView) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match wizards.await {
                         Ok(list) if list.is_empty() => None,
-                        Ok(list) => Some(view! { <Unfinished list/> }.into_any()),
+                        Ok(list) => Some(view! { <Unfinished list changed=wizards_changed/> }.into_any()),
                         Err(error) => Some(view! { <ErrorBanner error/> }.into_any()),
                     }
                 })}
@@ -82,7 +84,8 @@ fn DashboardFor(user: UserView) -> impl IntoView {
 
 /// Wizards not finished yet, to pick up where they were left.
 #[component]
-fn Unfinished(list: Vec<WizardView>) -> impl IntoView {
+fn Unfinished(list: Vec<WizardView>, changed: RwSignal<u32>) -> impl IntoView {
+    let gone = Callback::new(move |()| changed.update(|n| *n += 1));
     view! {
         <section aria-labelledby="unfinished-heading" id="unfinished">
             <h2 id="unfinished-heading" class="mb-2 text-lg font-semibold">"Unfinished"</h2>
@@ -101,7 +104,10 @@ fn Unfinished(list: Vec<WizardView>) -> impl IntoView {
                                     <p class="truncate font-medium">{wizard.description.clone()}</p>
                                     <p class="text-xs text-slate-500" data-step=wizard.step.as_str()>{status}</p>
                                 </div>
-                                <a href=format!("/wizard/{}", wizard.id) class=BUTTON_SECONDARY>"Continue"</a>
+                                <div class="flex items-center gap-2">
+                                    <a href=format!("/wizard/{}", wizard.id) class=BUTTON_SECONDARY>"Continue"</a>
+                                    <DiscardWizardButton id=wizard.id.clone() gone/>
+                                </div>
                             </li>
                         }
                     })

@@ -1,11 +1,14 @@
 //! The create-server wizard in the browser: describe, wait (spinner or
 //! failure with Retry), pick actions, set auth, deploy, and connect.
 
-use crate::api::{ActivateWizard, BeginWizard, ConfigureWizardAuth, RetryWizard, SelectWizardTools, get_wizard};
+use crate::api::{
+    ActivateWizard, BeginWizard, ConfigureWizardAuth, DiscardWizard, RetryWizard, SelectWizardTools, get_wizard,
+};
 use crate::auth::Auth;
 use crate::clients::client_configs;
 use crate::components::{
-    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, CopyButton, ErrorBanner, INPUT, parameters_line,
+    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ConfirmButton, CopyButton, ErrorBanner, INPUT,
+    parameters_line,
 };
 use crate::model::{ClientAuth, Tier};
 use crate::spec::FREE_MAX_TOOLS;
@@ -192,6 +195,18 @@ fn WizardSteps(
     activated: RwSignal<Option<Activated>>,
 ) -> impl IntoView {
     let step = view.step;
+    let discard = (step != WizardStep::Complete).then(|| {
+        let id = view.id.clone();
+        let gone = Callback::new(move |()| {
+            use_navigate()("/dashboard", Default::default());
+        });
+        view! { <div class="mb-4 flex justify-end"><DiscardWizardButton id gone/></div> }
+    });
+    // Data that does not read back is named here, whatever the step.
+    let problem = (view.processing_status != ProcessingStatus::Failed)
+        .then(|| view.processing_error.clone())
+        .flatten()
+        .map(|message| view! { <div class="mb-4"><ErrorBanner error=crate::model::AppError::conflict("wizard", message) id="wizard-problem"/></div> });
     let body = match (view.step, view.processing_status) {
         (WizardStep::Describe, ProcessingStatus::Processing) => view! { <Processing view/> }.into_any(),
         (WizardStep::Describe, _) => view! { <Failed view refresh/> }.into_any(),
@@ -202,7 +217,37 @@ fn WizardSteps(
     };
     view! {
         <StepBar current=step/>
+        {discard}
+        {problem}
         {body}
+    }
+}
+
+/// Discards a wizard after asking; `gone` runs once it is discarded.
+#[component]
+pub fn DiscardWizardButton(id: String, gone: Callback<()>) -> impl IntoView {
+    let discard = ServerAction::<DiscardWizard>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = discard.value().get() {
+            gone.run(());
+        }
+    });
+    let element_id = format!("discard-{id}");
+    let on_confirm = Callback::new(move |()| {
+        discard.dispatch(DiscardWizard { id: id.clone() });
+    });
+    view! {
+        <div class="flex flex-col items-end gap-1">
+            <ConfirmButton
+                id=element_id
+                label="Discard"
+                question="Discard this wizard? Its proposal and any undeployed draft go with it.".to_owned()
+                confirm_label="Yes, discard"
+                pending=discard.pending()
+                on_confirm
+            />
+            <ActionError value=discard.value()/>
+        </div>
     }
 }
 

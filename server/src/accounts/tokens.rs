@@ -158,10 +158,10 @@ impl Accounts {
 }
 
 fn ago(seconds: i64) -> String {
-    match seconds {
-        ..=119 => format!("{} s", seconds.max(0)),
-        ..=7199 => format!("{} min", seconds / 60),
-        ..=172_799 => format!("{} h", seconds / 3600),
+    match seconds.max(0) {
+        0..=119 => format!("{seconds} s"),
+        120..=7199 => format!("{} min", seconds / 60),
+        7200..=172_799 => format!("{} h", seconds / 3600),
         _ => format!("{} days", seconds / 86_400),
     }
 }

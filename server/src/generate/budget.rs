@@ -49,7 +49,7 @@ impl Budget {
     /// Fails once the time is up; looks at the clock every 256 calls.
     pub fn tick(&mut self) -> Result<(), String> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % 256 == 0 { self.check() } else { Ok(()) }
+        if self.ticks.is_multiple_of(256) { self.check() } else { Ok(()) }
     }
 
     /// Fails once the time is up.

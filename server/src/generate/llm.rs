@@ -9,6 +9,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// Largest answer read from the LLM API.
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
 /// Where the LLM lives, from `AUTOMCP_LLM_*` settings.
 #[derive(Clone, Debug)]
 pub struct LlmConfig {
@@ -89,11 +92,15 @@ impl Llm {
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
-        let response = request.send().await.map_err(|e| self.classify(e))?;
+        let mut response = request.send().await.map_err(|e| self.classify(e))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| self.classify(e))?;
-        if bytes.len() > 4 * 1024 * 1024 {
-            return Err(LlmError::Malformed("it is larger than 4 MiB".into()));
+        // Read at most MAX_ANSWER_BYTES, whatever the server sends.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(LlmError::Malformed("it is larger than 4 MiB".into()));
+            }
+            bytes.extend_from_slice(&chunk);
         }
         if !status.is_success() {
             return Err(LlmError::Status { status: status.as_u16(), excerpt: excerpt(&bytes, 300) });

@@ -129,6 +129,9 @@ pub fn scan<'d>(doc: &'d Value, document_url: Option<&url::Url>, budget: &mut Bu
     Ok(Scanned { title, description, cx, operations })
 }
 
+/// Built candidates with their scores, and notes on what was left out.
+type Built = (Vec<(Operation, f64)>, Vec<String>);
+
 /// Builds operations in `order` until `want` are built. An operation over a
 /// size budget is left out with a note; after [`MAX_SKIPPED`] such
 /// operations the search stops. Fails when nothing could be built.
@@ -137,7 +140,7 @@ fn build_best(
     order: &[(usize, f64)],
     want: usize,
     budget: &mut Budget,
-) -> Result<(Vec<(Operation, f64)>, Vec<String>), String> {
+) -> Result<Built, String> {
     let mut schemas = Schemas::new(scanned.cx.doc);
     let mut built = Vec::new();
     let mut notes = Vec::new();
