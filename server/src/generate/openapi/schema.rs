@@ -138,31 +138,12 @@ impl<'d> Schemas<'d> {
                         Err(_) => json!({}),
                     };
                 }
-                Value::Object(self.copy_object(map, |child| self.inline(child)))
+                let copied: Result<_, std::convert::Infallible> = copy_object(map, |child| Ok(self.inline(child)));
+                Value::Object(copied.unwrap_or_else(|never| match never {}))
             }
             Value::Array(items) => Value::Array(items.iter().map(|item| self.inline(item)).collect()),
             other => other.clone(),
         }
-    }
-
-    fn copy_object(
-        &self,
-        map: &'d Map<String, Value>,
-        mut child: impl FnMut(&'d Value) -> Value,
-    ) -> Map<String, Value> {
-        let mut out = Map::new();
-        for (key, value) in map {
-            match (key.as_str(), value) {
-                _ if dropped(key, value) => {}
-                ("type", Value::String(t)) if t == "file" => {
-                    out.insert("type".into(), json!("string"));
-                }
-                _ => {
-                    out.insert(key.clone(), child(value));
-                }
-            }
-        }
-        out
     }
 
     /// Copies `value` with every reference pointing into `$defs`; the
@@ -178,19 +159,7 @@ impl<'d> Schemas<'d> {
                         Err(_) => json!({}),
                     });
                 }
-                let mut out = Map::new();
-                for (key, child) in map {
-                    match (key.as_str(), child) {
-                        _ if dropped(key, child) => {}
-                        ("type", Value::String(t)) if t == "file" => {
-                            out.insert("type".into(), json!("string"));
-                        }
-                        _ => {
-                            out.insert(key.clone(), self.shallow(child, defs, budget)?);
-                        }
-                    }
-                }
-                Value::Object(out)
+                Value::Object(copy_object(map, |child| self.shallow(child, defs, budget))?)
             }
             Value::Array(items) => {
                 Value::Array(items.iter().map(|item| self.shallow(item, defs, budget)).collect::<Result<_, _>>()?)
@@ -209,6 +178,27 @@ impl<'d> Schemas<'d> {
         }
         Ok(())
     }
+}
+
+/// Copies a schema object's keywords, each value through `child`: OpenAPI-only
+/// keywords are dropped and `type: file` becomes `type: string`.
+fn copy_object<'d, E>(
+    map: &'d Map<String, Value>,
+    mut child: impl FnMut(&'d Value) -> Result<Value, E>,
+) -> Result<Map<String, Value>, E> {
+    let mut out = Map::new();
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            _ if dropped(key, value) => {}
+            ("type", Value::String(t)) if t == "file" => {
+                out.insert("type".into(), json!("string"));
+            }
+            _ => {
+                out.insert(key.clone(), child(value)?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 static EMPTY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::Object(Map::new()));
