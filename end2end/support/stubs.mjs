@@ -39,7 +39,9 @@ const server = http.createServer((req, res) => {
     if (req.method === "POST" && url.pathname === "/v1/chat/completions") {
       const request = JSON.parse(body || "{}");
       const prompt = (request.messages || []).map((m) => m.content).join("\n");
-      const key = prompt.slice(0, 200);
+      // Each distinct prompt fails once (the whole prompt: the system prompt
+      // alone is the same for every wizard).
+      const key = prompt;
       if (prompt.includes("fail-first") && !failedOnce.has(key)) {
         failedOnce.add(key);
         return send(res, 500, "the model is overloaded (test stand-in)", "text/plain");

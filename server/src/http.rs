@@ -16,7 +16,7 @@ use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -53,6 +53,17 @@ pub fn leptos_options(services: &Services) -> LeptosOptions {
         .build()
 }
 
+/// The pages' route list, generated once per process. Generating it runs
+/// the app with resource loading suppressed through a process-wide flag
+/// (leptos-rs/leptos#4773), so a page rendered by another router in this
+/// process at that moment would never finish; several routers in one process
+/// (the tests) share this list instead.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::LazyLock<Vec<AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(app::App));
+    ROUTES.clone()
+}
+
 /// Builds the whole application router.
 pub fn router(services: Services) -> Router {
     let state = AppState {
@@ -63,7 +74,7 @@ pub fn router(services: Services) -> Router {
     let backend: SharedBackend = Arc::new(services.clone());
     let context = move || provide_context(backend.clone());
 
-    let routes = generate_route_list(app::App);
+    let routes = page_routes();
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(leptos_options.clone()))

@@ -7,6 +7,10 @@ use server::startup::Server;
 use std::net::SocketAddr;
 use tempfile::TempDir;
 
+/// No test request waits longer: a hung response fails its test instead of
+/// stalling the whole run.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
@@ -65,8 +69,12 @@ impl TestApp {
         let task = tokio::spawn(server.run_until(async {
             let _ = rx.await;
         }));
-        let client =
-            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap();
         TestApp { addr, services, client, dir: Some(dir), shutdown: Some(tx), task: Some(task) }
     }
 
@@ -123,7 +131,12 @@ impl TestApp {
     pub fn anonymous(&self) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("accept", "text/html,application/json,*/*".parse().unwrap());
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap()
     }
 }
 

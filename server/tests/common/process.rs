@@ -121,7 +121,7 @@ pub struct Account {
 
 impl Account {
     pub async fn sign_up(process: &Process, email: &str) -> Self {
-        let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let browser = reqwest::Client::builder().cookie_store(true).timeout(super::REQUEST_TIMEOUT).build().unwrap();
         let origin = format!("http://{}", process.addr);
         let signed_up = browser
             .post(process.url("/api/fn/sign_up"))
@@ -141,7 +141,11 @@ impl Account {
             .unwrap();
         assert_eq!(created.status(), reqwest::StatusCode::CREATED);
         let token = super::json(created).await["token"].as_str().unwrap().to_owned();
-        Account { token, http: reqwest::Client::new(), base: format!("http://{}", process.addr) }
+        Account {
+            token,
+            http: reqwest::Client::builder().timeout(super::REQUEST_TIMEOUT).build().unwrap(),
+            base: format!("http://{}", process.addr),
+        }
     }
 
     /// The same account against another process (a restart on the same data).
