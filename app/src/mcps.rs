@@ -14,6 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use crate::spec::FREE_MAX_TOOLS;
 /// Most tools one cached list may hold.
 pub const MAX_CACHED_TOOLS: usize = 2000;
+
+/// How long a forwarded call may go without an answer or progress from its
+/// source, unless the server's owner sets otherwise (within the bounds).
+pub const DEFAULT_CALL_TIMEOUT_SECS: u32 = 120;
+pub const MIN_CALL_TIMEOUT_SECS: u32 = 5;
+pub const MAX_CALL_TIMEOUT_SECS: u32 = 600;
 /// Largest header value we store for a source.
 pub const MAX_HEADER_VALUE_BYTES: usize = 8 * 1024;
 /// Headers the MCP transport sets itself; a source's auth header may not replace them.

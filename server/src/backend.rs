@@ -294,7 +294,7 @@ impl Backend for Services {
         let serde_json::Value::Object(arguments) = arguments else {
             return Err(AppError::invalid("arguments", "arguments must be a JSON object"));
         };
-        match mount.live.call(&tool, arguments).await {
+        match mount.live.call(&tool, arguments, None).await {
             Ok(reply) => Ok(PlaygroundResult { is_error: reply.is_error(), text: reply.text() }),
             Err(refused) => Err(AppError::invalid("tool", refused.message)),
         }

@@ -65,6 +65,11 @@ struct ServerRow {
 }
 
 impl ServerRow {
+    /// How long a forwarded call may wait for its source's answer or progress.
+    fn call_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(app::mcps::DEFAULT_CALL_TIMEOUT_SECS))
+    }
+
     fn kind(&self) -> ServerKind {
         if self.kind == "mcp" { ServerKind::Mcp } else { ServerKind::Actions }
     }
@@ -670,6 +675,7 @@ impl Servers {
                     url: format!("http://{endpoint}/mcp"),
                     header: Some(("Authorization".into(), format!("Bearer {token}"))),
                     tools,
+                    call_timeout: row.call_timeout(),
                 })
             }
             ServerKind::Actions => None,
@@ -707,7 +713,7 @@ impl Servers {
                         .ok_or_else(|| AppError::internal(format!("chosen tool `{name}` is not in the cache")))?;
                     tools.push(serde_json::to_value(tool).or_internal("serialize tool definition")?);
                 }
-                Some(ForwardTo { url, header, tools })
+                Some(ForwardTo { url, header, tools, call_timeout: row.call_timeout() })
             }
         };
         Ok(MountRequest {

@@ -95,6 +95,8 @@ pub struct ForwardTo {
     pub header: Option<(String, String)>,
     /// The exposed tools' definitions as cached (MCP JSON).
     pub tools: Vec<Value>,
+    /// How long a call may wait for the source's answer or progress.
+    pub call_timeout: std::time::Duration,
 }
 
 /// Everything needed to mount a server.
@@ -265,7 +267,7 @@ impl Engine {
                 let header = to.header.as_ref().map(|(name, value)| (name.as_str(), value.as_str()));
                 let remote = mcp::Remote::new(&self.outbound, &to.url, header)
                     .map_err(|e| vec![Issue { path: "mcp_server_id".into(), message: e.message }])?;
-                Some(mcp::Forward::new(remote, &to.tools)?)
+                Some(mcp::Forward::new(remote, &to.tools, to.call_timeout)?)
             }
         };
         let compiled = Compiled::new(request.spec, request.spec_limits)?;
@@ -305,7 +307,13 @@ impl Live {
     }
 
     /// Runs one tool call, from argument validation to the shaped answer.
-    pub async fn call(&self, name: &str, arguments: Map<String, Value>) -> Result<ToolReply, CallRefused> {
+    /// Progress the source of a forwarded call reports goes to `relay`.
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        relay: Option<mcp::Relay>,
+    ) -> Result<ToolReply, CallRefused> {
         let index = match &self.forward {
             Some(_) if self.tool(name).is_some() => None,
             Some(_) => {
@@ -357,7 +365,7 @@ impl Live {
         let Some(index) = index else {
             let forward = self.forward.as_ref().expect("only forwarding servers have no tool index");
             // The source validates the arguments against its own schema.
-            return match forward.call(name, arguments).await {
+            return match forward.call(name, arguments, relay.as_ref()).await {
                 mcp::Forwarded::Reply(reply) => {
                     let outcome = if reply.is_error() { "tool_error" } else { "ok" };
                     let error = reply.is_error().then(|| excerpt(reply.text().as_bytes(), 300));

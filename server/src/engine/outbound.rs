@@ -1,5 +1,5 @@
 //! The one outbound HTTP client: no proxy, TCP_NODELAY, 5 s to connect,
-//! 15 s in all, redirects only within the same host, the SSRF guard on
+//! 15 s in all (MCP: per call, see `mcp::Forward`), redirects only within the same host, the SSRF guard on
 //! every address, and response bodies capped at 1 MiB while streaming.
 
 use super::ssrf::{AddressPolicy, GuardedResolver, SystemResolver, check_literal_host};
@@ -10,6 +10,8 @@ use std::time::Duration;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest an MCP connection may stay silent (above every call timeout).
+pub const MCP_READ_TIMEOUT: Duration = Duration::from_secs(app::mcps::MAX_CALL_TIMEOUT_SECS as u64 + 30);
 /// The most of an upstream body we ever read.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -59,11 +61,14 @@ impl Outbound {
     /// guard). Tests use this to make names resolve to chosen addresses.
     pub fn with_resolver(policy: AddressPolicy, resolver: Arc<dyn Resolve>, timeout: Duration) -> Self {
         let guarded = Arc::new(GuardedResolver::new(resolver, policy));
+        // No total timeout for MCP: a forwarded call may stream progress for
+        // minutes. Each operation has its own timer; a connection silent for
+        // longer than the longest call timeout is dropped.
         let mcp = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(timeout)
+            .read_timeout(MCP_READ_TIMEOUT)
             .dns_resolver(guarded.clone())
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 let keeps_body = matches!(attempt.status().as_u16(), 307 | 308);

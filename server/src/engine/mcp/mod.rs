@@ -1,5 +1,5 @@
-//! Everything that touches rmcp lives in this file, so an rmcp upgrade
-//! (pinned `=3.9.0`; it changes behaviour in minor releases) is one file's work.
+//! Everything that touches rmcp lives in this module, so an rmcp upgrade
+//! (pinned `=3.9.0`; it changes behaviour in minor releases) is one module's work.
 //!
 //! [`SpecServer`] is a hand-written `ServerHandler` that serves any compiled
 //! spec; [`service`] wraps one in rmcp's streamable HTTP transport, stateless
@@ -13,28 +13,33 @@ use super::outbound::{Outbound, excerpt, innermost_message};
 use super::ssrf::{AddressPolicy, ForbiddenHost, check_literal_host};
 use app::model::UpstreamFailure;
 use app::spec::Issue;
+use futures_util::StreamExt;
 use http::{HeaderName, HeaderValue};
-use rmcp::ServerHandler;
+use rmcp::handler::client::progress::ProgressDispatcher;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode, ErrorData, Implementation,
-    ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesRequestMethod, ListResourceTemplatesResult,
-    ListResourcesRequestMethod, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest, ContentBlock, ErrorCode,
+    ErrorData, Implementation, ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesRequestMethod,
+    ListResourceTemplatesResult, ListResourcesRequestMethod, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ProgressToken, ProtocolVersion, ResultType, ServerCapabilities,
+    ServerConfig, ServerResult, Tool, ToolAnnotations,
 };
 use rmcp::service::{
-    ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient, RoleServer,
-    RunningService, ServiceError,
+    ClientInitializeError, ClientLifecycleMode, ClientServiceExt, NotificationContext, Peer, PeerRequestOptions,
+    RequestContext, RoleClient, RoleServer, RunningService, ServiceError,
 };
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ClientHandler, ServerHandler};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use rmcp::model::JsonObject;
+
+mod session;
 
 /// The rmcp service type of one mounted server.
 pub type McpService = StreamableHttpService<SpecServer, NeverSessionManager>;
@@ -148,8 +153,9 @@ impl ServerHandler for SpecServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let relay = context.meta.get_progress_token().map(|token| Relay { peer: context.peer.clone(), token });
         let arguments = request.arguments.unwrap_or_default();
-        let work = self.0.call(&request.name, arguments);
+        let work = self.0.call(&request.name, arguments, relay);
         tokio::select! {
             reply = work => reply
                 .map(|reply| CallToolResult::from(reply).into())
@@ -245,7 +251,36 @@ impl RemoteError {
     }
 }
 
-type Connection = RunningService<RoleClient, ()>;
+type Connection = RunningService<RoleClient, Upstream>;
+
+/// Our client side of an upstream connection: hands the source's progress
+/// notifications to the call that is waiting for them.
+#[derive(Clone, Default)]
+pub struct Upstream {
+    progress: ProgressDispatcher,
+}
+
+impl ClientHandler for Upstream {
+    async fn on_progress(&self, params: ProgressNotificationParam, _context: NotificationContext<RoleClient>) {
+        self.progress.handle_notification(params).await;
+    }
+}
+
+/// Where a forwarded call's progress goes: the client that asked for it
+/// (its `progressToken`), on the SSE stream rmcp opens for the response.
+pub struct Relay {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+}
+
+impl Relay {
+    async fn send(&self, update: ProgressNotificationParam) {
+        let mut update = update;
+        update.progress_token = self.token.clone();
+        // A client that went away only loses its progress; the call goes on.
+        let _ = self.peer.notify_progress(update).await;
+    }
+}
 
 /// An upstream MCP server: where it is and how we authenticate to it. All
 /// traffic goes through the SSRF-guarded outbound client.
@@ -316,8 +351,9 @@ impl Remote {
                 config = config.custom_headers(HashMap::from([(name.clone(), value.clone())]));
             }
         }
-        let transport = StreamableHttpClientTransport::with_client(self.http.clone(), config);
-        match tokio::time::timeout(self.timeout, ().serve_with_lifecycle(transport, lifecycle())).await {
+        let transport = StreamableHttpClientTransport::with_client(session::SessionAware(self.http.clone()), config);
+        let handshake = Upstream::default().serve_with_lifecycle(transport, lifecycle());
+        match tokio::time::timeout(self.timeout, handshake).await {
             Err(_) => Err(self.timed_out()),
             Ok(Err(error)) => {
                 let (failure, message) = classify_init(&error);
@@ -376,12 +412,18 @@ impl Remote {
 }
 
 /// A mounted server's upstream: the tools it exposes (as cached) and one
-/// connection, opened on the first call and reused while it lasts.
+/// connection, opened on the first call and reused while it works. Any
+/// failure drops it; the next call opens a fresh one.
 pub struct Forward {
     pub tools: Vec<Tool>,
     remote: Remote,
+    /// How long a call may go without an answer or progress from the source.
+    call_timeout: Duration,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
 }
+
+/// The longest a forwarded call may run, progress or not.
+pub const MAX_FORWARDED_CALL: Duration = Duration::from_secs(30 * 60);
 
 fn parse_tools(tools: &[serde_json::Value]) -> Result<Vec<Tool>, Vec<Issue>> {
     let mut parsed = Vec::with_capacity(tools.len());
@@ -415,8 +457,8 @@ pub enum Forwarded {
 
 impl Forward {
     /// `tools` are the exposed definitions as cached (MCP JSON).
-    pub fn new(remote: Remote, tools: &[serde_json::Value]) -> Result<Self, Vec<Issue>> {
-        Ok(Forward { tools: parse_tools(tools)?, remote, connection: tokio::sync::Mutex::new(None) })
+    pub fn new(remote: Remote, tools: &[serde_json::Value], call_timeout: Duration) -> Result<Self, Vec<Issue>> {
+        Ok(Forward { tools: parse_tools(tools)?, remote, call_timeout, connection: tokio::sync::Mutex::new(None) })
     }
 
     async fn connection(&self) -> Result<Arc<Connection>, RemoteError> {
@@ -429,38 +471,131 @@ impl Forward {
         Ok(connection)
     }
 
-    /// Forwards one call (the tool is one of [`Forward::tools`]).
-    pub async fn call(&self, name: &str, arguments: JsonObject) -> Forwarded {
-        let connection = match self.connection().await {
-            Ok(connection) => connection,
-            Err(error) => return Forwarded::Failed(error),
-        };
-        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
-        let answer = tokio::time::timeout(self.remote.timeout, connection.call_tool_once(params)).await;
-        match answer {
-            Err(_) => Forwarded::Failed(self.remote.timed_out()),
-            Ok(Ok(CallToolResponse::Complete(result))) => Forwarded::Reply(ToolReply::Forwarded(result)),
-            Ok(Ok(_)) => Forwarded::Reply(ToolReply::Failure(
-                "the upstream MCP server asked for more input or started a task; forwarding supports \
-                 only tools that answer at once"
-                    .into(),
-            )),
-            Ok(Err(ServiceError::McpError(error))) => {
-                Forwarded::Error { code: error.code.0, message: error.message.into() }
-            }
-            Ok(Err(error)) => {
-                if matches!(error, ServiceError::TransportClosed | ServiceError::TransportSend(_)) {
-                    // Reconnect on the next call.
-                    let mut slot = self.connection.lock().await;
-                    if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, &connection)) {
-                        *slot = None;
+    /// Forgets `connection` (if it is still the current one) and closes it.
+    async fn drop_connection(&self, connection: &Arc<Connection>) {
+        let mut slot = self.connection.lock().await;
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, connection)) {
+            *slot = None;
+        }
+        connection.cancellation_token().cancel();
+    }
+
+    /// Forwards one call (the tool is one of [`Forward::tools`]). A call that
+    /// failed before the source could have acted on it (a stale session, a
+    /// refused connection) is sent once more on a fresh connection.
+    pub async fn call(&self, name: &str, arguments: JsonObject, relay: Option<&Relay>) -> Forwarded {
+        let mut retried = false;
+        loop {
+            let connection = match self.connection().await {
+                Ok(connection) => connection,
+                Err(error) => return Forwarded::Failed(error),
+            };
+            let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments.clone());
+            match self.attempt(&connection, params, relay).await {
+                Ok(forwarded) => return forwarded,
+                Err(error) => {
+                    self.drop_connection(&connection).await;
+                    if !retried && not_acted_on(&error) {
+                        retried = true;
+                        tracing::info!(url = %self.remote.url, %error, "upstream session lost; retrying on a fresh one");
+                        continue;
                     }
+                    return Forwarded::Failed(self.failure(&error));
                 }
-                let (failure, message) = classify_service(&error);
-                Forwarded::Failed(RemoteError::new(failure, format!("the upstream MCP server failed: {message}")))
             }
         }
     }
+
+    /// One try on one connection: `Err` when the connection failed.
+    async fn attempt(
+        &self,
+        connection: &Connection,
+        params: CallToolRequestParams,
+        relay: Option<&Relay>,
+    ) -> Result<Forwarded, ServiceError> {
+        let options = PeerRequestOptions::with_timeout(self.call_timeout)
+            .reset_timeout_on_progress()
+            .with_max_total_timeout(MAX_FORWARDED_CALL);
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        let handle = connection.send_request_with_option(request, options).await?;
+        let mut progress = connection.service().progress.subscribe(handle.progress_token.clone()).await;
+        let answer = handle.await_response();
+        tokio::pin!(answer);
+        let answer = loop {
+            tokio::select! {
+                answer = &mut answer => break answer,
+                Some(update) = progress.next() => {
+                    if let Some(relay) = relay {
+                        relay.send(update).await;
+                    }
+                }
+            }
+        };
+        match answer {
+            Ok(ServerResult::CallToolResult(mut result)) => {
+                // Valid on both revisions: rmcp drops it for older clients,
+                // 2026-07-28 clients require it (older sources omit it).
+                result.result_type = Some(ResultType::COMPLETE);
+                Ok(Forwarded::Reply(ToolReply::Forwarded(result)))
+            }
+            Ok(ServerResult::InputRequiredResult(_) | ServerResult::CreateTaskResult(_)) => {
+                Ok(Forwarded::Reply(ToolReply::Failure(
+                    "the upstream MCP server asked for more input or started a task; forwarding supports \
+                     only tools that answer at once"
+                        .into(),
+                )))
+            }
+            Ok(_) => Err(ServiceError::UnexpectedResponse),
+            Err(ServiceError::McpError(error)) => {
+                Ok(Forwarded::Error { code: error.code.0, message: error.message.into() })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn failure(&self, error: &ServiceError) -> RemoteError {
+        if let ServiceError::Timeout { timeout } = error {
+            return RemoteError::new(
+                UpstreamFailure::Timeout,
+                format!(
+                    "{} sent neither an answer nor progress for {} s (this server's call timeout)",
+                    self.remote.url,
+                    timeout.as_secs()
+                ),
+            );
+        }
+        let (failure, message) = classify_service(error);
+        RemoteError::new(failure, format!("the upstream MCP server failed: {message}"))
+    }
+}
+
+/// Whether a failed call certainly never reached the source's tool: its
+/// session was refused (HTTP 400 or 404 on a session, or expired), the
+/// connection was refused, or our connection had already closed.
+fn not_acted_on(error: &ServiceError) -> bool {
+    use rmcp::transport::streamable_http_client::StreamableHttpError as E;
+    let transport = match error {
+        ServiceError::TransportClosed => return true,
+        ServiceError::TransportSend(error) => &*error.error,
+        _ => return false,
+    };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(transport);
+    while let Some(current) = cause {
+        if let Some(http) = current.downcast_ref::<HttpError>() {
+            return match http {
+                E::SessionExpired => true,
+                E::HttpStatus(status) => matches!(status.status, 400 | 404),
+                E::UnexpectedServerResponse(text) => text.starts_with("HTTP 400") || text.starts_with("HTTP 404"),
+                E::Client(request) => request.is_connect(),
+                _ => false,
+            };
+        }
+        if let Some(request) = current.downcast_ref::<reqwest::Error>() {
+            return request.is_connect();
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Sorts a failed client start into what went wrong, with a readable message.
@@ -525,8 +660,13 @@ fn classify_reqwest(error: &reqwest::Error) -> (UpstreamFailure, String) {
         (UpstreamFailure::Timeout, "no answer in time".into())
     } else if let Some(status) = error.status() {
         status_failure(status.as_u16(), "")
-    } else {
+    } else if error.is_connect() {
         (UpstreamFailure::Unreachable, format!("could not connect ({})", innermost_message(error)))
+    } else {
+        (
+            UpstreamFailure::Unreachable,
+            format!("the connection broke before the answer was complete ({})", innermost_message(error)),
+        )
     }
 }
 
