@@ -19,6 +19,7 @@ pub mod clients;
 pub mod components;
 pub mod mcps;
 pub mod model;
+pub mod origins;
 pub mod pages;
 pub mod spec;
 #[cfg(feature = "ssr")]

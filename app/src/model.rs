@@ -368,6 +368,27 @@ pub struct LimitsInput {
     pub max_concurrency: Option<u32>,
 }
 
+/// How clients connect to a server: which web pages may call it from a
+/// browser (see [`crate::origins`]) and how long a forwarded call may wait
+/// for its source's answer or progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Connection {
+    pub allowed_origins: Vec<String>,
+    pub call_timeout_secs: u32,
+}
+
+/// Changes to [`Connection`]; unset fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionInput {
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub call_timeout_secs: Option<u32>,
+}
+
 /// A hosted server as its owner sees it. Credentials appear by name only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -388,6 +409,7 @@ pub struct ServerView {
     /// Credentials the tools use that are not stored yet.
     pub missing_credentials: Vec<String>,
     pub limits: Limits,
+    pub connection: Connection,
     pub created_at: i64,
     pub updated_at: i64,
     pub spec: crate::spec::ServerSpec,
@@ -434,6 +456,8 @@ pub struct UpdateServer {
     pub credentials: std::collections::BTreeMap<String, Option<String>>,
     #[serde(default)]
     pub limits: Option<LimitsInput>,
+    #[serde(default)]
+    pub connection: Option<ConnectionInput>,
 }
 
 /// A newly issued client token (shown once).

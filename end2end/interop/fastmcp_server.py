@@ -37,6 +37,13 @@ async def slow_count(seconds: float, ctx: Context) -> str:
     return f"counted {steps} steps"
 
 
+@mcp.tool
+async def silent_wait(seconds: float) -> str:
+    """Waits `seconds` without reporting progress."""
+    await asyncio.sleep(seconds)
+    return f"waited {seconds} s"
+
+
 class RequireKey(BaseHTTPMiddleware):
     async def dispatch(self, request, call_next):
         if request.headers.get("x-api-key") != API_KEY:

@@ -101,6 +101,12 @@ pub struct Config {
     #[arg(long, env = "AUTOMCP_SIGN_UPS_PER_HOUR", default_value_t = 20, global = true)]
     pub sign_ups_per_hour: u32,
 
+    /// Host names MCP clients may use to reach `/mcp`, besides the public
+    /// URL's host, `localhost` and IP addresses (comma-separated). Any other
+    /// `Host` is refused, the defence against DNS rebinding.
+    #[arg(long, env = "AUTOMCP_ALLOWED_HOSTS", value_delimiter = ',', global = true)]
+    pub allowed_hosts: Vec<String>,
+
     /// Write the address the server listens on to this file once it is
     /// listening (useful with port 0).
     #[arg(long, env = "AUTOMCP_ADDR_FILE", global = true)]

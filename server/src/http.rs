@@ -94,6 +94,7 @@ pub fn router(services: Services) -> Router {
     // panic catcher): it checks Host, Origin, tokens and sizes itself.
     let mcp = Router::new()
         .route("/mcp/{slug}", any(crate::engine::dispatch::handle))
+        .route("/mcp/{slug}/", any(crate::engine::dispatch::handle))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(
             ServiceBuilder::new()

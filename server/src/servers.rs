@@ -13,8 +13,8 @@ use crate::error::ResultExt;
 use crate::secret::InstanceKey;
 use crate::sources::Sources;
 use app::model::{
-    AppError, CallView, ClientAuth, CreateServer, Limits, LimitsInput, ServerCreated, ServerKind, ServerStatus,
-    ServerView, Tier, TokenIssued, ToolSummary, UpdateServer, UserView,
+    AppError, CallView, ClientAuth, Connection, ConnectionInput, CreateServer, Limits, LimitsInput, ServerCreated,
+    ServerKind, ServerStatus, ServerView, Tier, TokenIssued, ToolSummary, UpdateServer, UserView,
 };
 use app::spec::{ServerSpec, SpecLimits, credential_names, validate};
 use base64::Engine as _;
@@ -62,12 +62,25 @@ struct ServerRow {
     tools_filter: Option<String>,
     hosting: String,
     target_id: Option<String>,
+    allowed_origins: Option<String>,
+    call_timeout_secs: Option<i64>,
 }
 
 impl ServerRow {
     /// How long a forwarded call may wait for its source's answer or progress.
     fn call_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(u64::from(app::mcps::DEFAULT_CALL_TIMEOUT_SECS))
+        std::time::Duration::from_secs(u64::from(self.connection().call_timeout_secs))
+    }
+
+    /// How clients connect, with the defaults for what the owner left unset.
+    fn connection(&self) -> Connection {
+        let allowed_origins =
+            self.allowed_origins.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default();
+        let call_timeout_secs = self
+            .call_timeout_secs
+            .and_then(|secs| u32::try_from(secs).ok())
+            .unwrap_or(app::mcps::DEFAULT_CALL_TIMEOUT_SECS);
+        Connection { allowed_origins, call_timeout_secs }
     }
 
     fn kind(&self) -> ServerKind {
@@ -111,7 +124,7 @@ macro_rules! select_servers {
         concat!(
             "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
                     max_concurrency, created_at, updated_at, kind, source_id, upstream_header, tools_cache,
-                    tools_filter, hosting, target_id from servers ",
+                    tools_filter, hosting, target_id, allowed_origins, call_timeout_secs from servers ",
             $rest
         )
     };
@@ -245,6 +258,7 @@ impl Servers {
         Ok(ServerView {
             endpoint: self.endpoint(&row.slug),
             limits: self.limits_for(tier, &row),
+            connection: row.connection(),
             kind: row.kind(),
             id: row.id,
             slug: row.slug,
@@ -293,6 +307,23 @@ impl Servers {
             }
         }
         Ok(())
+    }
+
+    /// Checks connection settings; returns the origins normalised.
+    fn check_connection(input: &ConnectionInput) -> Result<Option<Vec<String>>, AppError> {
+        if let Some(secs) = input.call_timeout_secs
+            && !(app::mcps::MIN_CALL_TIMEOUT_SECS..=app::mcps::MAX_CALL_TIMEOUT_SECS).contains(&secs)
+        {
+            return Err(AppError::invalid(
+                "connection.call_timeout_secs",
+                format!(
+                    "must be {} to {} seconds (the timer restarts whenever the source reports progress)",
+                    app::mcps::MIN_CALL_TIMEOUT_SECS,
+                    app::mcps::MAX_CALL_TIMEOUT_SECS
+                ),
+            ));
+        }
+        input.allowed_origins.as_deref().map(app::origins::check_allowed_origins).transpose()
     }
 
     /// Creates a server from a full spec; deploys it when asked.
@@ -401,6 +432,7 @@ impl Servers {
             Self::check_spec(spec, owner.tier)?;
         }
         Self::check_limits(input.limits.as_ref(), owner.tier)?;
+        let origins = input.connection.as_ref().map(Self::check_connection).transpose()?.flatten();
         for (name, value) in &input.credentials {
             check_credential(name, value.as_deref())?;
         }
@@ -458,6 +490,20 @@ impl Servers {
             .execute(&mut *tx)
             .await
             .or_internal("update limits")?;
+        }
+        if let Some(connection) = &input.connection {
+            let origins = origins.map(|list| serde_json::to_string(&list)).transpose().or_internal("origins")?;
+            sqlx::query(
+                "update servers set allowed_origins = coalesce(?, allowed_origins),
+                        call_timeout_secs = coalesce(?, call_timeout_secs) where id = ? and owner_id = ?",
+            )
+            .bind(origins)
+            .bind(connection.call_timeout_secs.map(i64::from))
+            .bind(id)
+            .bind(&owner.id)
+            .execute(&mut *tx)
+            .await
+            .or_internal("update connection")?;
         }
         for (name, value) in &input.credentials {
             match value {
@@ -716,6 +762,7 @@ impl Servers {
                 Some(ForwardTo { url, header, tools, call_timeout: row.call_timeout() })
             }
         };
+        let allowed_origins = row.connection().allowed_origins;
         Ok(MountRequest {
             server_id: row.id,
             owner_id: row.owner_id,
@@ -724,6 +771,7 @@ impl Servers {
             spec_limits: SpecLimits::for_tier(tier),
             secrets,
             client,
+            allowed_origins,
             limits: ServerLimits {
                 calls_per_minute: limits.calls_per_minute,
                 burst: limits.burst,

@@ -42,7 +42,7 @@ impl Services {
         let health = Health::new(db.clone());
         let public_url = config.public_url();
         let outbound = Outbound::from_config(&config);
-        let hosts = HostRules::from_public_url(&public_url);
+        let hosts = HostRules::new(&public_url, &config.allowed_hosts);
         let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
         let sources = Sources::new(db.clone(), outbound.clone());
         let servers = Servers::new(

@@ -31,6 +31,10 @@ pub struct RunSpec {
     /// (what a deploy reads when the port was 0).
     #[arg(long)]
     pub addr_file: Option<PathBuf>,
+    /// Browser origins (web pages) allowed to call a `--public` server, or
+    /// `*` for any; servers with a token take any origin (comma-separated).
+    #[arg(long = "allowed-origin", env = "AUTOMCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 /// Writes the bound address to `path` atomically (a reader never sees half).
@@ -87,7 +91,9 @@ pub fn prepare(
     }
     let public_url = config.public_url();
     let outbound = Outbound::from_config(config);
-    let engine = Arc::new(Engine::new(outbound, CallSink::Log, HostRules::from_public_url(&public_url)));
+    let allowed_origins = app::origins::check_allowed_origins(&args.allowed_origins)
+        .map_err(|error| anyhow::anyhow!("--allowed-origin: {error}"))?;
+    let engine = Arc::new(Engine::new(outbound, CallSink::Log, HostRules::new(&public_url, &config.allowed_hosts)));
     let slug = spec.slug.clone();
     engine
         .mount(MountRequest {
@@ -98,6 +104,7 @@ pub fn prepare(
             spec_limits: SpecLimits::UNLIMITED,
             secrets,
             client,
+            allowed_origins,
             limits: ServerLimits::PAID,
             monthly_quota: None,
         })
@@ -119,6 +126,7 @@ pub fn router(engine: Arc<Engine>, slug: String) -> Router {
     let state = Standalone { engine, slug: Arc::from(slug) };
     Router::new()
         .route("/mcp", any(mcp))
+        .route("/mcp/", any(mcp))
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(state)
 }
@@ -126,6 +134,8 @@ pub fn router(engine: Arc<Engine>, slug: String) -> Router {
 async fn mcp(State(state): State<Standalone>, request: Request) -> axum::response::Response {
     match state.engine.get(&state.slug) {
         Some(mount) => dispatch::serve(&state.engine.hosts, &mount, request).await,
-        None => dispatch::rpc_error(axum::http::StatusCode::NOT_FOUND, -32601, "no server is mounted"),
+        None => {
+            dispatch::rpc_error(axum::http::StatusCode::NOT_FOUND, dispatch::INVALID_REQUEST, "no server is mounted")
+        }
     }
 }

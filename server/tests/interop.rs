@@ -63,6 +63,13 @@ async fn forwarded_server(app: &TestApp, token: &str, source: &Source, slug: &st
 
 /// As [`forwarded_server`], with the source reached at `url`.
 async fn forwarded_server_at(app: &TestApp, token: &str, kind: Kind, url: &str, slug: &str) -> String {
+    let created = create_forwarded(app, token, kind, url, slug, &plan(kind).tools).await;
+    created["token"].as_str().unwrap().to_owned()
+}
+
+/// Registers the source at `url`, fetches its tools and creates a server
+/// exposing `tools`; returns the create answer.
+async fn create_forwarded(app: &TestApp, token: &str, kind: Kind, url: &str, slug: &str, tools: &[&str]) -> Value {
     let response = app.api(Method::POST, "/api/v1/mcp-servers", token, Some(json!({"name": slug, "url": url}))).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let source_id = json(response).await["id"].as_str().unwrap().to_owned();
@@ -79,12 +86,12 @@ async fn forwarded_server_at(app: &TestApp, token: &str, kind: Kind, url: &str, 
     let fetched = json(response).await;
     assert_eq!(status, StatusCode::OK, "{fetched}");
     let body = json!({"name": slug, "slug": slug, "mcp_server_id": source_id, "tools_cache": fetched["tools"],
-                      "tools_filter": plan(kind).tools});
+                      "tools_filter": tools});
     let response = app.api(Method::POST, "/api/v1/mcps", token, Some(merged(body, auth))).await;
     let status = response.status();
     let created = json(response).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["token"].as_str().unwrap().to_owned()
+    created
 }
 
 /// One quick call through AutoMCP with one client; `Ok(text)` or the error.
@@ -254,4 +261,32 @@ async fn a_reset_connection_is_reported_at_once_and_the_next_call_reconnects() {
     proxy.set_resetting(false);
     let result = call(&client, tool, args).await.unwrap();
     assert!(text(&result).contains(expected), "{}", text(&result));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_source_is_cut_at_the_servers_own_call_timeout() {
+    let app = TestApp::with_local_upstreams().await;
+    let (_, token) = app.account("silent@example.com", Tier::Free).await;
+    let fastmcp = Source::start(Kind::FastMcp);
+    let created = create_forwarded(&app, &token, Kind::FastMcp, &fastmcp.url(), "silent", &["silent_wait"]).await;
+    let id = created["mcp"]["id"].as_str().unwrap();
+    let client_token = created["token"].as_str().unwrap();
+    let path = format!("/api/v1/servers/{id}");
+    let set = |secs: u32| app.api(Method::PUT, &path, &token, Some(json!({"connection": {"call_timeout_secs": secs}})));
+    let response = set(4).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(response).await["error"]["field"], "connection.call_timeout_secs");
+    let response = set(5).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json(response).await["connection"]["call_timeout_secs"], 5);
+
+    let client = mcp_client(&app.mcp_url("silent"), Some(client_token), Era::Modern).await.unwrap();
+    let result = call(&client, "silent_wait", json!({"seconds": 3})).await.unwrap();
+    assert_eq!(text(&result), "waited 3.0 s", "a call within the timeout succeeds");
+    let asked = Instant::now();
+    let result = call(&client, "silent_wait", json!({"seconds": 30})).await.unwrap();
+    let took = asked.elapsed();
+    assert_eq!(result.is_error, Some(true));
+    assert!(text(&result).contains("neither an answer nor progress for 5 s"), "{}", text(&result));
+    assert!(took >= Duration::from_secs(5) && took < Duration::from_secs(8), "{took:?}");
 }

@@ -428,3 +428,145 @@ async fn names_resolving_to_private_addresses_are_refused() {
     assert_eq!(response.status, 200);
     assert_eq!(up.last().path, "/allowed");
 }
+
+/// Sends a request to `/mcp/{slug}` with extra headers.
+async fn send_mcp(
+    app: &TestApp,
+    method: Method,
+    slug: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> reqwest::Response {
+    let mut request = app.anonymous().request(method, app.mcp_url(slug)).header("accept", ACCEPT);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body);
+    }
+    request.send().await.unwrap()
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+#[tokio::test]
+async fn browser_pages_may_call_token_servers_and_public_ones_their_owner_allows() {
+    let app = TestApp::with_local_upstreams().await;
+    let (_, api) = app.account("cors@example.com", Tier::Free).await;
+    let (_, token) = app.deploy(&api, spec("guarded", vec![tool("t", "GET", "http://127.0.0.1:9/")]), json!({})).await;
+    let token = token.unwrap();
+    let (public_id, _) = app
+        .deploy(&api, spec("open", vec![tool("t", "GET", "http://127.0.0.1:9/")]), json!({"client_auth": "public"}))
+        .await;
+    let page = "https://app.example";
+    let preflight = [
+        ("origin", page),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "authorization, content-type, mcp-protocol-version"),
+    ];
+
+    // A server with a token: any page may try (it still needs the token).
+    let response = send_mcp(&app, Method::OPTIONS, "guarded", &preflight, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&response, "access-control-allow-origin"), page);
+    assert!(header(&response, "access-control-allow-methods").contains("POST"));
+    assert!(header(&response, "access-control-allow-headers").contains("authorization"));
+    assert!(response.headers().get("access-control-allow-credentials").is_none());
+    let bearer = format!("Bearer {token}");
+    let body = serde_json::to_vec(&list_tools()).unwrap();
+    let response =
+        send_mcp(&app, Method::POST, "guarded", &[("origin", page), ("authorization", &bearer)], Some(body.clone()))
+            .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "access-control-allow-origin"), page);
+    for exposed in ["Mcp-Session-Id", "Mcp-Protocol-Version", "WWW-Authenticate"] {
+        assert!(header(&response, "access-control-expose-headers").contains(exposed), "{exposed}");
+    }
+    // Without the token: 401, readable by the page (CORS and the challenge).
+    let response = send_mcp(&app, Method::POST, "guarded", &[("origin", page)], Some(body.clone())).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(header(&response, "access-control-allow-origin"), page);
+    assert!(header(&response, "www-authenticate").starts_with("Bearer"));
+
+    // A public server: only origins its owner lists.
+    let response = send_mcp(&app, Method::OPTIONS, "open", &preflight, None).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+    let path = format!("/api/v1/servers/{public_id}");
+    let set = |origins: serde_json::Value| {
+        app.api(Method::PUT, &path, &api, Some(json!({"connection": {"allowed_origins": origins}})))
+    };
+    let response = set(json!(["app.example"])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = json(response).await;
+    assert_eq!(error["error"]["field"], "connection.allowed_origins[0]", "{error}");
+    let response = set(json!(["HTTPS://App.Example/"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json(response).await["connection"]["allowed_origins"], json!(["https://app.example"]));
+    let response = send_mcp(&app, Method::OPTIONS, "open", &preflight, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = send_mcp(&app, Method::POST, "open", &[("origin", page)], Some(body.clone())).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "access-control-allow-origin"), page);
+    let other = [("origin", "https://evil.example"), ("access-control-request-method", "POST")];
+    assert_eq!(send_mcp(&app, Method::OPTIONS, "open", &other, None).await.status(), StatusCode::FORBIDDEN);
+    // Clients that are not browsers send no Origin and are not affected.
+    assert_eq!(send_mcp(&app, Method::POST, "open", &[], Some(body)).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_refusal_on_mcp_is_a_json_rpc_error() {
+    let app = TestApp::with_local_upstreams().await;
+    let (_, api) = app.account("rpc@example.com", Tier::Free).await;
+    app.deploy(&api, spec("shaped", vec![tool("t", "GET", "http://127.0.0.1:9/")]), json!({"client_auth": "public"}))
+        .await;
+    let body = serde_json::to_vec(&list_tools()).unwrap();
+    let expect = |status: StatusCode, code: i64| {
+        move |response: reqwest::Response| async move {
+            assert_eq!(response.status(), status);
+            assert!(header(&response, "content-type").starts_with("application/json"));
+            let error = json(response).await;
+            assert_eq!(error["jsonrpc"], "2.0", "{error}");
+            assert_eq!(error["error"]["code"], code, "{error}");
+            error["error"]["message"].as_str().unwrap().to_owned()
+        }
+    };
+    let message = expect(StatusCode::BAD_REQUEST, -32700)(
+        send_mcp(&app, Method::POST, "shaped", &[], Some(b"{not json".to_vec())).await,
+    )
+    .await;
+    assert!(message.contains("not valid JSON"), "{message}");
+    let message =
+        expect(StatusCode::NOT_FOUND, -32600)(send_mcp(&app, Method::POST, "nobody", &[], Some(body.clone())).await)
+            .await;
+    assert!(message.contains("no MCP server is live at /mcp/nobody"), "{message}");
+    let plain = app
+        .anonymous()
+        .post(app.mcp_url("shaped"))
+        .header("accept", ACCEPT)
+        .header("content-type", "text/plain")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    expect(StatusCode::UNSUPPORTED_MEDIA_TYPE, -32600)(plain).await;
+    // A trailing slash reaches the same server.
+    let response = app
+        .anonymous()
+        .post(format!("{}/", app.mcp_url("shaped")))
+        .header("accept", ACCEPT)
+        .json(&list_tools())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json(response).await["result"]["tools"][0]["name"], "t");
+    // Hosts a client would expect on a loopback install: IP and localhost.
+    let port = app.addr.port().to_string();
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), "[::1]".to_owned()] {
+        let response = send_mcp(&app, Method::POST, "shaped", &[("host", &host)], Some(body.clone())).await;
+        assert_eq!(response.status(), StatusCode::OK, "{host}");
+    }
+}

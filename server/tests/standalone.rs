@@ -64,3 +64,46 @@ async fn run_spec_refuses_to_start_without_what_it_needs() {
     let error = run_spec(&bad, &[("AUTOMCP_CREDENTIAL_WEATHER_KEY", "k")], &["--public"]).unwrap_err();
     assert!(error.contains("tools[0].name"), "{error}");
 }
+
+#[tokio::test]
+async fn run_spec_on_all_interfaces_answers_the_hosts_a_client_would_use() {
+    let up = Upstream::start().await;
+    let env = [("AUTOMCP_BIND", "0.0.0.0:0"), ("AUTOMCP_CREDENTIAL_WEATHER_KEY", "k")];
+    let (_server, addr) = run_spec(&spec(&up), &env, &["--public"]).unwrap();
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let post = |host: String| {
+        reqwest::Client::new()
+            .post(&url)
+            .header("host", host)
+            .header("accept", "application/json, text/event-stream")
+            .json(&list)
+            .send()
+    };
+    // The machine's address (any IP) and localhost: what a user types.
+    for host in [format!("203.0.113.7:{port}"), format!("localhost:{port}"), "[2001:db8::1]:8080".to_owned()] {
+        assert_eq!(post(host.clone()).await.unwrap().status(), reqwest::StatusCode::OK, "{host}");
+    }
+    // A name must be the public URL's or listed: the DNS-rebinding defence.
+    let refused = post("mcp.example.com".into()).await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    let message = refused.json::<serde_json::Value>().await.unwrap()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("AUTOMCP_ALLOWED_HOSTS"), "{message}");
+
+    let env = [
+        ("AUTOMCP_BIND", "0.0.0.0:0"),
+        ("AUTOMCP_CREDENTIAL_WEATHER_KEY", "k"),
+        ("AUTOMCP_ALLOWED_HOSTS", "mcp.example.com"),
+    ];
+    let (_named, addr) = run_spec(&spec(&up), &env, &["--public"]).unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/mcp", addr.rsplit(':').next().unwrap()))
+        .header("host", "mcp.example.com")
+        .header("accept", "application/json, text/event-stream")
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+}

@@ -1,17 +1,26 @@
-//! `ANY /mcp/{slug}`: the one handler in front of every mounted server.
+//! `ANY /mcp/{slug}` (and `/mcp/{slug}/`): the one handler in front of
+//! every mounted server.
 //!
 //! It looks the slug up in the routing table (lock-free), checks Host,
-//! Origin, the client token and the body size, then hands the request to
-//! that server's rmcp service. Errors are JSON-RPC error objects (no id).
+//! Origin (answering CORS preflights), the client token and the body, then
+//! hands the request to that server's rmcp service. Every failure is a
+//! JSON-RPC error object (no id), whatever refused the request.
 
-use super::{ClientCheck, Engine, HostRules, Mount};
-use axum::body::Body;
+use super::access::{HostRules, cors_headers, is_preflight, preflight_headers};
+use super::{ClientCheck, Engine, Mount};
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, Limited};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
+
+/// JSON-RPC codes for requests refused before they reach a server.
+pub const PARSE_ERROR: i32 = -32700;
+pub const INVALID_REQUEST: i32 = -32600;
+pub const UNAUTHORIZED: i32 = -32001;
 
 /// A JSON-RPC error response without a request id.
 pub fn rpc_error(status: StatusCode, code: i32, message: impl Into<String>) -> Response {
@@ -25,7 +34,7 @@ pub fn rpc_error(status: StatusCode, code: i32, message: impl Into<String>) -> R
 
 pub async fn handle(State(engine): State<Arc<Engine>>, Path(slug): Path<String>, request: Request) -> Response {
     let Some(mount) = engine.get(&slug) else {
-        return rpc_error(StatusCode::NOT_FOUND, -32601, format!("no MCP server is live at /mcp/{slug}"));
+        return rpc_error(StatusCode::NOT_FOUND, INVALID_REQUEST, format!("no MCP server is live at /mcp/{slug}"));
     };
     serve(&engine.hosts, &mount, request).await
 }
@@ -33,14 +42,18 @@ pub async fn handle(State(engine): State<Arc<Engine>>, Path(slug): Path<String>,
 /// Why a request was turned away before reaching the server.
 struct Refused {
     status: StatusCode,
+    code: i32,
     message: String,
     challenge: Option<&'static str>,
 }
 
 impl Refused {
+    fn new(status: StatusCode, code: i32, message: impl Into<String>) -> Self {
+        Refused { status, code, message: message.into(), challenge: None }
+    }
+
     fn into_response(self) -> Response {
-        let code = if self.status == StatusCode::UNAUTHORIZED { -32001 } else { -32600 };
-        let mut response = rpc_error(self.status, code, self.message);
+        let mut response = rpc_error(self.status, self.code, self.message);
         if let Some(challenge) = self.challenge {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
@@ -50,64 +63,129 @@ impl Refused {
 
 /// Checks a request against a mount and serves it. Shared with standalone mode.
 pub async fn serve(hosts: &HostRules, mount: &Mount, request: Request) -> Response {
-    let checked =
-        check_host_and_origin(hosts, request.headers()).and_then(|()| check_client(&mount.client, request.headers()));
-    if let Err(refused) = checked {
+    if let Err(refused) = check_host(hosts, request.headers()) {
         return refused.into_response();
     }
+    let origin = match check_origin(hosts, mount, request.headers()) {
+        Ok(origin) => origin,
+        Err(refused) => return refused.into_response(),
+    };
+    if is_preflight(request.method(), request.headers()) {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Some(origin) = &origin {
+            preflight_headers(origin, request.headers(), response.headers_mut());
+        }
+        return response;
+    }
+    let mut response = match admit(mount, request).await {
+        Ok(request) => as_json_rpc(mount.service.handle(request).await.map(Body::new)).await,
+        Err(refused) => refused.into_response(),
+    };
+    if let Some(origin) = &origin {
+        cors_headers(origin, response.headers_mut());
+    }
+    response
+}
+
+/// The client token, then the body: size-capped and valid JSON.
+async fn admit(mount: &Mount, request: Request) -> Result<Request, Refused> {
+    check_client(&mount.client, request.headers())?;
     let limit = super::mcp::MAX_MCP_BODY_BYTES;
+    let too_large = || {
+        Refused::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            INVALID_REQUEST,
+            format!("request body is larger than the {} KiB limit", limit / 1024),
+        )
+    };
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return rpc_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            -32600,
-            format!("request body is larger than the {} KiB limit", limit / 1024),
-        );
+        return Err(too_large());
     }
     // Read the body here (it is small), so a chunked body over the cap is a
-    // 413 like a declared one, not an error deep inside the MCP service.
+    // 413 like a declared one, and bad JSON a parse error.
     let (parts, body) = request.into_parts();
-    let bytes = match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limit)).await {
+    let bytes = match BodyExt::collect(Limited::new(body, limit)).await {
         Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return rpc_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                -32600,
-                format!("request body is larger than the {} KiB limit", limit / 1024),
-            );
-        }
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
         Err(error) => {
-            return rpc_error(StatusCode::BAD_REQUEST, -32700, format!("the request body could not be read: {error}"));
+            return Err(Refused::new(
+                StatusCode::BAD_REQUEST,
+                PARSE_ERROR,
+                format!("the request body could not be read: {error}"),
+            ));
         }
     };
-    let request = Request::from_parts(parts, Body::from(bytes));
-    mount.service.handle(request).await.map(Body::new)
+    if parts.method == axum::http::Method::POST
+        && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+    {
+        return Err(Refused::new(StatusCode::BAD_REQUEST, PARSE_ERROR, format!("the body is not valid JSON: {error}")));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-fn check_host_and_origin(hosts: &HostRules, headers: &HeaderMap) -> Result<(), Refused> {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !host.eq_ignore_ascii_case(&hosts.authority) {
-        return Err(Refused {
-            status: StatusCode::FORBIDDEN,
-            message: format!(
-                "Host `{host}` is not this server's ({}): refused to prevent DNS rebinding",
-                hosts.authority
-            ),
-            challenge: None,
-        });
+/// rmcp answers some refusals (wrong method, content type, headers) with
+/// plain text: those become JSON-RPC errors with the same status.
+async fn as_json_rpc(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if status.is_success() || is_json {
+        return response;
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("<not text>");
-        if !origin.eq_ignore_ascii_case(&hosts.origin) {
-            return Err(Refused {
-                status: StatusCode::FORBIDDEN,
-                message: format!("Origin `{origin}` is not allowed to call this server"),
-                challenge: None,
-            });
+    let (parts, body) = response.into_parts();
+    let text = match BodyExt::collect(Limited::new(body, 8 * 1024)).await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let message = String::from_utf8_lossy(&text).trim().to_owned();
+    let message = if message.is_empty() { status.canonical_reason().unwrap_or("refused").to_owned() } else { message };
+    let mut rewritten = rpc_error(status, INVALID_REQUEST, message);
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE] {
+        if let Some(value) = parts.headers.get(&name) {
+            rewritten.headers_mut().insert(name, value.clone());
         }
     }
-    Ok(())
+    rewritten
+}
+
+fn check_host(hosts: &HostRules, headers: &HeaderMap) -> Result<(), Refused> {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if hosts.allows(host) {
+        return Ok(());
+    }
+    Err(Refused::new(
+        StatusCode::FORBIDDEN,
+        INVALID_REQUEST,
+        format!(
+            "Host `{host}` is not one this server answers to ({}): refused to prevent DNS rebinding; \
+             the operator can add it to AUTOMCP_ALLOWED_HOSTS",
+            hosts.describe()
+        ),
+    ))
+}
+
+/// `Ok(Some(origin))` for a browser request that may go on (it gets CORS
+/// headers), `Ok(None)` without an Origin.
+fn check_origin(hosts: &HostRules, mount: &Mount, headers: &HeaderMap) -> Result<Option<HeaderValue>, Refused> {
+    let Some(origin) = headers.get(header::ORIGIN) else { return Ok(None) };
+    let text = origin.to_str().unwrap_or("<not text>");
+    let requires_token = !matches!(mount.client, ClientCheck::Public);
+    if app::origins::origin_allowed(text, &hosts.origin, requires_token, &mount.allowed_origins) {
+        return Ok(Some(origin.clone()));
+    }
+    Err(Refused::new(
+        StatusCode::FORBIDDEN,
+        INVALID_REQUEST,
+        format!(
+            "Origin `{text}` may not call this public server from a browser; its owner can allow the origin \
+             in the server's connection settings"
+        ),
+    ))
 }
 
 fn check_client(check: &ClientCheck, headers: &HeaderMap) -> Result<(), Refused> {
@@ -132,5 +210,5 @@ fn check_client(check: &ClientCheck, headers: &HeaderMap) -> Result<(), Refused>
             ("the bearer token is not valid for this server", "Bearer realm=\"automcp\", error=\"invalid_token\"")
         }
     };
-    Err(Refused { status: StatusCode::UNAUTHORIZED, message: message.to_owned(), challenge: Some(challenge) })
+    Err(Refused { challenge: Some(challenge), ..Refused::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED, message) })
 }

@@ -8,6 +8,7 @@
 //!   shapes the answer.
 //! - [`mcp`] adapts a `Live` to rmcp; [`dispatch`] is the `/mcp/{slug}` handler.
 
+pub mod access;
 pub mod calllog;
 pub mod dispatch;
 pub mod limits;
@@ -16,6 +17,7 @@ pub mod outbound;
 pub mod render;
 pub mod ssrf;
 
+pub use access::HostRules;
 use app::spec::{Issue, ServerSpec, SpecLimits, validate};
 use arc_swap::ArcSwap;
 use calllog::{CallRecord, CallSink};
@@ -111,6 +113,8 @@ pub struct MountRequest {
     pub spec_limits: SpecLimits,
     pub secrets: Secrets,
     pub client: ClientCheck,
+    /// Browser origins the owner lets call it (see `app::origins`).
+    pub allowed_origins: Vec<String>,
     pub limits: ServerLimits,
     pub monthly_quota: Option<u64>,
 }
@@ -142,6 +146,7 @@ pub struct Mount {
     pub live: Arc<Live>,
     pub service: McpService,
     pub client: ClientCheck,
+    pub allowed_origins: Vec<String>,
     cancel: CancellationToken,
 }
 
@@ -149,26 +154,6 @@ impl Drop for Mount {
     fn drop(&mut self) {
         // In-flight requests hold their own clones and finish; nothing new starts.
         self.cancel.cancel();
-    }
-}
-
-/// Host and Origin rules for `/mcp`, from the public URL.
-#[derive(Clone, Debug)]
-pub struct HostRules {
-    /// `host[:port]` as clients send it in `Host`.
-    pub authority: String,
-    /// `scheme://host[:port]`.
-    pub origin: String,
-}
-
-impl HostRules {
-    pub fn from_public_url(url: &url::Url) -> Self {
-        let host = url.host_str().unwrap_or_default();
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        HostRules { authority, origin: url.origin().ascii_serialization() }
     }
 }
 
@@ -285,7 +270,7 @@ impl Engine {
         });
         let cancel = self.root.child_token();
         let service = mcp::service(live.clone(), cancel.clone());
-        Ok(Mount { live, service, client: request.client, cancel })
+        Ok(Mount { live, service, client: request.client, allowed_origins: request.allowed_origins, cancel })
     }
 }
 

@@ -47,6 +47,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         log_ins_per_minute: 1000,
         sign_ups_per_hour: 1000,
         addr_file: None,
+        allowed_hosts: Vec::new(),
     }
 }
 
