@@ -5,7 +5,8 @@
 
 use crate::mcps::{self, FetchedTools, McpCreated, McpView, RefreshedTools, SourceView};
 use crate::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, NewApiToken, PlaygroundResult, ServerView, Tier, UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectionInput, NewApiToken, PlaygroundResult, ServerView,
+    Tier, TokenIssued, UserView,
 };
 #[cfg(feature = "ssr")]
 use crate::ssr;
@@ -181,6 +182,20 @@ pub async fn delete_server(id: String) -> Result<(), AppError> {
 pub async fn server_calls(id: String) -> Result<Vec<CallView>, AppError> {
     let backend = ssr::backend()?;
     backend.server_calls(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// A new client token for a server, shown once; the old one stops working.
+#[server(prefix = "/api/fn", endpoint = "servers/token", input = Json)]
+pub async fn rotate_server_token(id: String) -> Result<TokenIssued, AppError> {
+    let backend = ssr::backend()?;
+    backend.rotate_server_token(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Changes how clients connect to a server.
+#[server(prefix = "/api/fn", endpoint = "servers/connection", input = Json)]
+pub async fn update_server_connection(id: String, input: ConnectionInput) -> Result<ServerView, AppError> {
+    let backend = ssr::backend()?;
+    backend.update_server_connection(&ssr::headers(), id, input).await.map_err(ssr::reply)
 }
 
 /// Connects to the live endpoint with a real MCP client and lists its tools.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth_forms;
+mod connect;
 mod dashboard;
 mod home;
 mod machines;
@@ -12,6 +13,7 @@ mod wizard;
 
 pub use admin::AdminUsers;
 pub use auth_forms::{LogIn, SignUp};
+pub use connect::{ConnectPanel, ConnectTarget, ConnectionSettings};
 pub use dashboard::Dashboard;
 pub use home::Home;
 pub use machines::{HostingPanel, MachinesPage};

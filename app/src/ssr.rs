@@ -12,7 +12,8 @@ use crate::mcps::{
     UpdateSource,
 };
 use crate::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, NewApiToken, PlaygroundResult, ServerView, Tier, UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectionInput, NewApiToken, PlaygroundResult, ServerView,
+    Tier, TokenIssued, UserView,
 };
 use crate::vps::{
     DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
@@ -79,6 +80,15 @@ pub trait Backend: Send + Sync + 'static {
     async fn enable_server(&self, headers: &HeaderMap, id: String) -> Result<ServerView, AppError>;
     async fn delete_server(&self, headers: &HeaderMap, id: String) -> Result<(), AppError>;
     async fn server_calls(&self, headers: &HeaderMap, id: String) -> Result<Vec<CallView>, AppError>;
+    /// Issues a new client token for a server (the old one stops working).
+    async fn rotate_server_token(&self, headers: &HeaderMap, id: String) -> Result<TokenIssued, AppError>;
+    /// Changes how clients connect (allowed browser origins, call timeout).
+    async fn update_server_connection(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: ConnectionInput,
+    ) -> Result<ServerView, AppError>;
     /// Lists the live tools through a real MCP client, over HTTP.
     async fn test_connection(
         &self,

@@ -61,6 +61,8 @@ const server = http.createServer((req, res) => {
       return send(res, 200, { city, forecast: "sunny", temperature_c: 21, source: "stub-weather" });
     }
     if (url.pathname === "/alerts") return send(res, 200, { alerts: [] });
+    // A page on another origin than AutoMCP's, for the browser-client test.
+    if (url.pathname === "/page") return send(res, 200, "<!doctype html><title>another site</title><p>another site</p>", "text/html");
     send(res, 200, { method: req.method, path: url.pathname, body });
   });
 });

@@ -62,11 +62,18 @@ test("the full journey: select a source, fetch, tick, create, see it listed, cal
 
   await page.click("#submit-mcp");
   await expect(page).toHaveURL(/\/dashboard$/);
-  await expect(page.locator("#just-created")).toContainText("Weather picks is created.");
-  const endpoint = (await page.locator("#created-endpoint").textContent())!.trim();
-  const token = (await page.locator("#created-token").textContent())!.trim();
+  const created = page.locator("#just-created");
+  await expect(created).toContainText("Weather picks is created.");
+  const endpoint = (await created.locator("#endpoint").textContent())!.trim();
+  const token = (await created.locator("#token").textContent())!.trim();
   expect(endpoint).toMatch(/\/mcp\/weather-picks$/);
   expect(token).toMatch(/^amcp_srv_/);
+  // The single-step create shows the client configurations, with the token.
+  for (const id of ["claude-code", "cursor", "vscode", "windsurf", "gemini", "claude-desktop", "generic"]) {
+    await expect(created.locator(`#config-${id}`)).toContainText(endpoint);
+    await expect(created.locator(`#config-${id}`)).toContainText(token);
+  }
+  await expect(created.locator("#install-vscode")).toHaveAttribute("href", /^vscode:mcp\/install\?/);
   const listed = page.locator('#servers li[data-slug="weather-picks"]');
   await expect(listed).toContainText("2 tool(s)");
   await expect(listed).toContainText("from an MCP server");

@@ -8,8 +8,8 @@ use app::mcps::{
     UpdateMcp, UpdateSource,
 };
 use app::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, NewApiToken, PlaygroundResult, ServerStatus, ServerView, Tier,
-    UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectionInput, NewApiToken, PlaygroundResult, ServerStatus,
+    ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
 use app::ssr::{Backend, NewSession};
 use app::vps::{
@@ -147,6 +147,21 @@ impl Backend for Services {
     async fn server_calls(&self, headers: &HeaderMap, id: String) -> Result<Vec<CallView>, AppError> {
         let caller = self.require_user(headers).await?;
         self.servers.calls(&caller, &id, 50).await
+    }
+
+    async fn rotate_server_token(&self, headers: &HeaderMap, id: String) -> Result<TokenIssued, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.rotate_token(&caller, &id).await
+    }
+
+    async fn update_server_connection(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: ConnectionInput,
+    ) -> Result<ServerView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.update(&caller, &id, UpdateServer { connection: Some(input), ..UpdateServer::default() }).await
     }
 
     async fn test_connection(

@@ -237,18 +237,9 @@ fn JustCreatedBanner() -> impl IntoView {
                     <p class="font-semibold">{format!("{} is created.", created.name)}</p>
                     <button type="button" aria-label="Dismiss" class="font-semibold" on:click=move |_| slot.set(None)>"×"</button>
                 </div>
-                <div class="mt-2 flex flex-wrap items-center gap-2">
-                    <span>"Endpoint:"</span>
-                    <code class="break-all" id="created-endpoint">{created.endpoint.clone()}</code>
-                    <CopyButton text=created.endpoint.clone() label="Copy URL"/>
+                <div class="mt-3 text-slate-900">
+                    <crate::pages::ConnectPanel server=created.target.clone() token=created.token.clone()/>
                 </div>
-                {created.token.clone().map(|token| view! {
-                    <div class="mt-2 flex flex-wrap items-center gap-2">
-                        <span>"Client token (shown once; copy it now):"</span>
-                        <code class="break-all" id="created-token">{token.clone()}</code>
-                        <CopyButton text=token label="Copy token"/>
-                    </div>
-                })}
             </section>
         })
     }

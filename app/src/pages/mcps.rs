@@ -28,7 +28,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 #[derive(Clone, Debug, PartialEq)]
 pub struct JustCreated {
     pub name: String,
-    pub endpoint: String,
+    pub target: crate::pages::ConnectTarget,
     pub token: Option<String>,
 }
 
@@ -326,7 +326,7 @@ fn McpForm(existing: Option<McpView>, sources: Vec<SourceView>, tier: Tier) -> i
             if let Some(Created(slot)) = created_slot {
                 slot.set(Some(JustCreated {
                     name: created.mcp.name.clone(),
-                    endpoint: created.mcp.endpoint.clone(),
+                    target: crate::pages::ConnectTarget::from(&created.mcp),
                     token: created.token.clone(),
                 }));
             }

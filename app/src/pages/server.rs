@@ -1,5 +1,5 @@
 use crate::api::{PlaygroundCall, get_server, server_calls};
-use crate::components::{BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner, INPUT};
+use crate::components::{BUTTON_PRIMARY, BUTTON_SECONDARY, ErrorBanner, INPUT};
 use crate::model::{CallView, ServerKind, ServerStatus, ServerView, ToolSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -50,16 +50,14 @@ fn ServerDetail(
                     <span data-status=server.status.as_str()>{server.status.as_str()}</span>
                     {format!(" · {} tool(s) · clients: {}", server.tool_count, server.client_auth.as_str())}
                 </p>
-                <div class="mt-2 flex flex-wrap items-center gap-2">
-                    <code class="break-all rounded bg-white px-2 py-1 text-sm" id="server-endpoint">{server.endpoint.clone()}</code>
-                    <CopyButton text=server.endpoint.clone() label="Copy URL"/>
-                </div>
                 {(!server.missing_credentials.is_empty()).then(|| view! {
                     <p class="mt-2 text-sm text-amber-700">
                         {format!("Missing credentials: {}", server.missing_credentials.join(", "))}
                     </p>
                 })}
             </div>
+            <crate::pages::ConnectPanel server=crate::pages::ConnectTarget::from(&server)/>
+            <crate::pages::ConnectionSettings server=server.clone()/>
             {(server.kind == ServerKind::Actions).then(|| {
                 // Rendered in the browser only, after hydration: its resources
                 // are then plain client fetches, never part of the hydrated tree.

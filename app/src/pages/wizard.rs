@@ -5,12 +5,9 @@ use crate::api::{
     ActivateWizard, BeginWizard, ConfigureWizardAuth, DiscardWizard, RetryWizard, SelectWizardTools, get_wizard,
 };
 use crate::auth::Auth;
-use crate::clients::client_configs;
-use crate::components::{
-    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ConfirmButton, CopyButton, ErrorBanner, INPUT,
-    parameters_line,
-};
+use crate::components::{ActionError, BUTTON_PRIMARY, ChoiceBox, ConfirmButton, ErrorBanner, INPUT, parameters_line};
 use crate::model::{ClientAuth, Tier};
+use crate::pages::{ConnectPanel, ConnectTarget};
 use crate::spec::FREE_MAX_TOOLS;
 use crate::wizard::{
     Activated, ConfigureAuth, ProcessingStatus, SelectTools, StartWizard, ToolChoice, WizardStep, WizardView,
@@ -580,66 +577,12 @@ fn CompleteStep(activated: RwSignal<Option<Activated>>) -> impl IntoView {
 #[component]
 fn Connect(result: Activated) -> impl IntoView {
     let server = result.server.clone();
-    let token = result.token.clone();
-    let needs_token = server.client_auth == ClientAuth::Bearer;
-    let configs = client_configs(&server.slug, &server.endpoint, token.as_deref(), needs_token);
-    let test = ServerAction::<crate::api::TestConnection>::new();
-    let server_id = server.id.clone();
-    let test_token = token.clone();
     view! {
         <div class="space-y-6" id="complete">
             <div class="rounded-xl border border-green-200 bg-green-50 p-4">
                 <p class="font-medium text-green-900">{format!("{} is live", server.name)}</p>
-                <div class="mt-2 flex flex-wrap items-center gap-2">
-                    <code id="endpoint" class="break-all rounded bg-white px-2 py-1 text-sm">{server.endpoint.clone()}</code>
-                    <CopyButton text=server.endpoint.clone() label="Copy URL"/>
-                </div>
-                {token.clone().map(|token| view! {
-                    <div class="mt-3">
-                        <p class="text-sm font-medium text-green-900">"Token (shown only now; store it safely)"</p>
-                        <div class="mt-1 flex flex-wrap items-center gap-2">
-                            <code id="token" class="break-all rounded bg-white px-2 py-1 text-sm">{token.clone()}</code>
-                            <CopyButton text=token label="Copy token"/>
-                        </div>
-                    </div>
-                })}
             </div>
-            <div>
-                <button
-                    id="test-connection"
-                    class=BUTTON_SECONDARY
-                    disabled=move || test.pending().get()
-                    on:click=move |_| {
-                        test.dispatch(crate::api::TestConnection { id: server_id.clone(), token: test_token.clone() });
-                    }
-                >
-                    {move || if test.pending().get() { "Connecting…" } else { "Test connection" }}
-                </button>
-                {move || match test.value().get() {
-                    Some(Ok(tools)) => Some(view! {
-                        <p id="test-result" class="mt-2 text-sm text-green-800">
-                            {format!("Connected with an MCP client: {} tool(s): {}", tools.len(), tools.join(", "))}
-                        </p>
-                    }.into_any()),
-                    Some(Err(error)) => Some(view! { <div class="mt-2"><ErrorBanner error id="test-error"/></div> }.into_any()),
-                    None => None,
-                }}
-            </div>
-            <div class="space-y-4" id="client-configs">
-                <h2 class="text-lg font-semibold">"Connect a client"</h2>
-                {configs
-                    .into_iter()
-                    .map(|config| view! {
-                        <div class="rounded-xl border border-slate-200 bg-white p-4">
-                            <div class="mb-2 flex items-center justify-between gap-2">
-                                <p class="font-medium">{config.client}<span class="ml-2 text-xs text-slate-500">{config.where_}</span></p>
-                                <CopyButton text=config.text.clone() label="Copy"/>
-                            </div>
-                            <pre class="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{config.text}</pre>
-                        </div>
-                    })
-                    .collect_view()}
-            </div>
+            <ConnectPanel server=ConnectTarget::from(&server) token=result.token.clone()/>
             <a href=format!("/servers/{}", server.id) class=BUTTON_PRIMARY>"Open the server page"</a>
         </div>
     }
