@@ -1,7 +1,7 @@
 """The official Python SDK's client (2.x) in its default mode, for the
 interoperability tests: connects to URL (with a bearer token unless it is
 "-"), lists the tools, calls TOOL with ARGS (JSON) asking for progress, and
-prints one JSON line: {tools, result, progress} or {error}.
+prints one JSON line: {protocolVersion, tools, result, progress} or {error}.
     python py_client.py URL TOKEN TOOL ARGS"""
 
 import asyncio
@@ -26,6 +26,7 @@ async def main(url: str, token: str, tool: str, args: str) -> int:
                 tools = await client.list_tools()
                 result = await client.call_tool(tool, json.loads(args), progress_callback=on_progress)
                 print(json.dumps({
+                    "protocolVersion": client.protocol_version,
                     "tools": [t.name for t in tools.tools],
                     "result": result.model_dump(mode="json", by_alias=True, exclude_none=True),
                     "progress": len(progress),

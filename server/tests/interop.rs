@@ -110,6 +110,7 @@ async fn quick_call(app: &TestApp, slug: &str, token: &str, kind: Kind, client: 
             if report["tools"].as_array().map(Vec::len) != Some(3) {
                 return Err(format!("listed {}", report["tools"]));
             }
+            println!("{other} negotiated {}", report["protocolVersion"]);
             Ok(report["result"]["content"][0]["text"].as_str().unwrap_or_default().to_owned())
         }
     }
