@@ -21,6 +21,9 @@ pub struct SessionAware(pub reqwest::Client);
 
 type Error = StreamableHttpError<reqwest::Error>;
 
+/// rmcp's default limit on one SSE event (16 MiB; not exported by rmcp).
+const MAX_SSE_EVENT: usize = 16 * 1024 * 1024;
+
 impl StreamableHttpClient for SessionAware {
     type Error = reqwest::Error;
 
@@ -32,10 +35,9 @@ impl StreamableHttpClient for SessionAware {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, Error> {
-        let id = request_id(&message);
-        let on_session = session_id.is_some();
-        let answer = self.0.post_message(uri, message, session_id, auth_header, custom_headers).await;
-        correct(answer, id, on_session)
+        // rmcp's transport always calls the sized variant; this keeps its default.
+        self.post_message_with_max_sse_event_size(uri, message, session_id, auth_header, custom_headers, MAX_SSE_EVENT)
+            .await
     }
 
     async fn post_message_with_max_sse_event_size(
