@@ -9,6 +9,8 @@ pub mod client_metadata;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;
+pub mod request;
+pub mod tokens;
 
 /// An OAuth error as RFC 6749 §5.2 spells it: a code and a description.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
