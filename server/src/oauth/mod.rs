@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod pkce;
 pub mod redirect;
 pub mod request;
+pub mod store;
 pub mod tokens;
 
 /// An OAuth error as RFC 6749 §5.2 spells it: a code and a description.

@@ -1,0 +1,396 @@
+//! The authorization server's storage: clients, grants (a user's consent
+//! for one client on one server), single-use codes and tokens, all secrets
+//! as SHA-256. Every rule that needs the database runs in one transaction.
+//!
+//! Outcomes a client can cause are `Ok(Err(OAuthError))`; the outer error
+//! is the database failing.
+
+use super::client_metadata::ClientMetadata;
+use super::tokens::{self, Kind};
+use super::{ErrorCode, OAuthError};
+use crate::db::{Db, now};
+use crate::error::ResultExt;
+use app::model::AppError;
+
+type Outcome<T> = Result<Result<T, OAuthError>, AppError>;
+
+/// How a client came to be known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// Its client_id is the https URL of its metadata document.
+    Document,
+    /// Registered here (RFC 7591); we chose its client_id.
+    Registered,
+}
+
+impl ClientKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Document => "document",
+            ClientKind::Registered => "registered",
+        }
+    }
+}
+
+/// A client as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub kind: ClientKind,
+    pub name: Option<String>,
+    pub client_uri: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub fetched_at: i64,
+}
+
+/// What an access token is good for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub grant_id: String,
+    pub server_id: String,
+    pub client_id: String,
+    pub user_id: String,
+}
+
+/// A redeemed code: the grant it was for, and what the token request
+/// must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redeemed {
+    pub grant_id: String,
+    pub redirect_uri: String,
+    pub challenge: String,
+}
+
+/// A fresh token pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    kind: String,
+    name: Option<String>,
+    client_uri: Option<String>,
+    redirect_uris: String,
+    fetched_at: i64,
+}
+
+/// A code with its grant's client and state.
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    grant_id: String,
+    redirect_uri: String,
+    challenge: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    client_id: String,
+    grant_revoked_at: Option<i64>,
+}
+
+/// A refresh token with its grant's client and state.
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    grant_id: String,
+    family: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    client_id: String,
+    grant_revoked_at: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct OAuthStore {
+    db: Db,
+}
+
+impl OAuthStore {
+    pub fn new(db: Db) -> Self {
+        OAuthStore { db }
+    }
+
+    /// Saves a client (a document's metadata is replaced when refetched).
+    pub async fn save_client(
+        &self,
+        client_id: &str,
+        kind: ClientKind,
+        metadata: &ClientMetadata,
+        registered_from: Option<&str>,
+    ) -> Result<(), AppError> {
+        let uris = serde_json::to_string(&metadata.redirect_uris).or_internal("serialize redirect URIs")?;
+        let at = now();
+        sqlx::query(
+            "insert into oauth_clients (client_id, kind, name, client_uri, redirect_uris, registered_from, created_at, fetched_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict (client_id) do update set name = excluded.name, client_uri = excluded.client_uri,
+                redirect_uris = excluded.redirect_uris, fetched_at = excluded.fetched_at",
+        )
+        .bind(client_id)
+        .bind(kind.as_str())
+        .bind(&metadata.name)
+        .bind(&metadata.client_uri)
+        .bind(uris)
+        .bind(registered_from)
+        .bind(at)
+        .bind(at)
+        .execute(&self.db)
+        .await
+        .or_internal("save OAuth client")?;
+        Ok(())
+    }
+
+    /// Clients registered from `address` since `since` (seconds).
+    pub async fn registrations_since(&self, address: &str, since: i64) -> Result<i64, AppError> {
+        sqlx::query_scalar("select count(*) from oauth_clients where registered_from = ? and created_at >= ?")
+            .bind(address)
+            .bind(since)
+            .fetch_one(&self.db)
+            .await
+            .or_internal("count OAuth registrations")
+    }
+
+    pub async fn client(&self, client_id: &str) -> Result<Option<Client>, AppError> {
+        let row: Option<ClientRow> = sqlx::query_as(
+            "select client_id, kind, name, client_uri, redirect_uris, fetched_at from oauth_clients where client_id = ?",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.db)
+        .await
+        .or_internal("load OAuth client")?;
+        let Some(row) = row else { return Ok(None) };
+        let kind = if row.kind == "document" { ClientKind::Document } else { ClientKind::Registered };
+        let redirect_uris = serde_json::from_str(&row.redirect_uris).or_internal("parse redirect URIs")?;
+        Ok(Some(Client {
+            client_id: row.client_id,
+            kind,
+            name: row.name,
+            client_uri: row.client_uri,
+            redirect_uris,
+            fetched_at: row.fetched_at,
+        }))
+    }
+
+    /// Records (or renews) a user's consent and issues a code for it.
+    pub async fn consent(
+        &self,
+        server_id: &str,
+        client_id: &str,
+        user_id: &str,
+        redirect_uri: &str,
+        challenge: &str,
+    ) -> Result<String, AppError> {
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin consent")?;
+        let at = now();
+        let grant_id: String = sqlx::query_scalar(
+            "insert into oauth_grants (id, server_id, client_id, user_id, created_at) values (?, ?, ?, ?, ?)
+             on conflict (server_id, client_id, user_id) do update set revoked_at = null
+             returning id",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(server_id)
+        .bind(client_id)
+        .bind(user_id)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .or_internal("record consent")?;
+        let (code, hash) = tokens::issue(Kind::Code);
+        sqlx::query(
+            "insert into oauth_codes (code_hash, grant_id, redirect_uri, challenge, expires_at) values (?, ?, ?, ?, ?)",
+        )
+        .bind(hash)
+        .bind(&grant_id)
+        .bind(redirect_uri)
+        .bind(challenge)
+        .bind(at + Kind::Code.lifetime().as_secs() as i64)
+        .execute(&mut *tx)
+        .await
+        .or_internal("store code")?;
+        tx.commit().await.or_internal("commit consent")?;
+        Ok(code)
+    }
+
+    /// Spends a code. A code presented twice revokes what the first use
+    /// issued (RFC 6749 §4.1.2).
+    pub async fn redeem_code(&self, code: &str, client_id: &str) -> Outcome<Redeemed> {
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin redeem")?;
+        let row: Option<CodeRow> = sqlx::query_as(
+            "select c.grant_id, c.redirect_uri, c.challenge, c.expires_at, c.used_at,
+                    g.client_id, g.revoked_at as grant_revoked_at
+             from oauth_codes c join oauth_grants g on g.id = c.grant_id where c.code_hash = ?",
+        )
+        .bind(tokens::hash(code))
+        .fetch_optional(&mut *tx)
+        .await
+        .or_internal("load code")?;
+        let invalid = |why: &str| Ok(Err(OAuthError::new(ErrorCode::InvalidGrant, why)));
+        let Some(row) = row else {
+            return invalid("the code is not valid");
+        };
+        let grant_id = row.grant_id;
+        if row.client_id != client_id {
+            return invalid("the code was issued to another client");
+        }
+        if row.used_at.is_some() {
+            revoke_grant_tokens(&mut tx, &grant_id).await?;
+            tx.commit().await.or_internal("commit code reuse")?;
+            return invalid("the code was already used; the tokens it gave are revoked");
+        }
+        if row.expires_at <= now() || row.grant_revoked_at.is_some() {
+            return invalid("the code has expired");
+        }
+        sqlx::query("update oauth_codes set used_at = ? where code_hash = ?")
+            .bind(now())
+            .bind(tokens::hash(code))
+            .execute(&mut *tx)
+            .await
+            .or_internal("spend code")?;
+        tx.commit().await.or_internal("commit redeem")?;
+        Ok(Ok(Redeemed { grant_id, redirect_uri: row.redirect_uri, challenge: row.challenge }))
+    }
+
+    /// Issues an access and a refresh token for a grant; `family` carries
+    /// a refresh chain on (a new chain otherwise).
+    pub async fn issue_tokens(&self, grant_id: &str, family: Option<&str>) -> Result<Issued, AppError> {
+        let family = family.map(str::to_owned).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let (access, access_hash) = tokens::issue(Kind::Access);
+        let (refresh, refresh_hash) = tokens::issue(Kind::Refresh);
+        let at = now();
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin issue")?;
+        for (hash, kind) in [(access_hash, Kind::Access), (refresh_hash, Kind::Refresh)] {
+            sqlx::query(
+                "insert into oauth_tokens (token_hash, grant_id, kind, family, expires_at) values (?, ?, ?, ?, ?)",
+            )
+            .bind(hash)
+            .bind(grant_id)
+            .bind(if kind == Kind::Access { "access" } else { "refresh" })
+            .bind(&family)
+            .bind(at + kind.lifetime().as_secs() as i64)
+            .execute(&mut *tx)
+            .await
+            .or_internal("store token")?;
+        }
+        tx.commit().await.or_internal("commit issue")?;
+        Ok(Issued { access_token: access, refresh_token: refresh, expires_in: Kind::Access.lifetime().as_secs() })
+    }
+
+    /// Spends a refresh token: returns its grant and family. A spent one
+    /// presented again revokes the whole family (a stolen copy is in use).
+    pub async fn spend_refresh(&self, refresh_token: &str, client_id: &str) -> Outcome<(String, String)> {
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin refresh")?;
+        let row: Option<RefreshRow> = sqlx::query_as(
+            "select t.grant_id, t.family, t.expires_at, t.used_at, t.revoked_at,
+                    g.client_id, g.revoked_at as grant_revoked_at
+             from oauth_tokens t join oauth_grants g on g.id = t.grant_id
+             where t.token_hash = ? and t.kind = 'refresh'",
+        )
+        .bind(tokens::hash(refresh_token))
+        .fetch_optional(&mut *tx)
+        .await
+        .or_internal("load refresh token")?;
+        let invalid = |why: &str| Ok(Err(OAuthError::new(ErrorCode::InvalidGrant, why)));
+        let Some(row) = row else {
+            return invalid("the refresh token is not valid");
+        };
+        let (grant_id, family) = (row.grant_id, row.family);
+        if row.client_id != client_id {
+            return invalid("the refresh token was issued to another client");
+        }
+        if row.used_at.is_some() {
+            sqlx::query("update oauth_tokens set revoked_at = ? where family = ? and revoked_at is null")
+                .bind(now())
+                .bind(&family)
+                .execute(&mut *tx)
+                .await
+                .or_internal("revoke refresh family")?;
+            tx.commit().await.or_internal("commit refresh reuse")?;
+            return invalid("the refresh token was already used; every token of its chain is revoked");
+        }
+        if row.revoked_at.is_some() || row.grant_revoked_at.is_some() {
+            return invalid("the refresh token was revoked");
+        }
+        if row.expires_at <= now() {
+            return invalid("the refresh token has expired");
+        }
+        sqlx::query("update oauth_tokens set used_at = ? where token_hash = ?")
+            .bind(now())
+            .bind(tokens::hash(refresh_token))
+            .execute(&mut *tx)
+            .await
+            .or_internal("spend refresh token")?;
+        tx.commit().await.or_internal("commit refresh")?;
+        Ok(Ok((grant_id, family)))
+    }
+
+    /// What a presented access token may do, if it is valid now.
+    pub async fn access(&self, access_token: &str) -> Result<Option<Access>, AppError> {
+        let row: Option<(String, String, String, String)> = sqlx::query_as(
+            "select g.id, g.server_id, g.client_id, g.user_id from oauth_tokens t join oauth_grants g on g.id = t.grant_id
+             where t.token_hash = ? and t.kind = 'access' and t.revoked_at is null and t.expires_at > ?
+               and g.revoked_at is null",
+        )
+        .bind(tokens::hash(access_token))
+        .bind(now())
+        .fetch_optional(&self.db)
+        .await
+        .or_internal("check access token")?;
+        Ok(row.map(|(grant_id, server_id, client_id, user_id)| Access { grant_id, server_id, client_id, user_id }))
+    }
+
+    /// RFC 7009: revokes a token the client holds (a refresh token with its
+    /// chain). Unknown tokens are not an error.
+    pub async fn revoke_token(&self, token: &str, client_id: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "update oauth_tokens set revoked_at = ?
+             where revoked_at is null and family in (
+                select t.family from oauth_tokens t join oauth_grants g on g.id = t.grant_id
+                where t.token_hash = ? and t.kind = 'refresh' and g.client_id = ?)
+                or token_hash in (
+                select t.token_hash from oauth_tokens t join oauth_grants g on g.id = t.grant_id
+                where t.token_hash = ? and g.client_id = ?)",
+        )
+        .bind(now())
+        .bind(tokens::hash(token))
+        .bind(client_id)
+        .bind(tokens::hash(token))
+        .bind(client_id)
+        .execute(&self.db)
+        .await
+        .or_internal("revoke token")?;
+        Ok(())
+    }
+
+    /// The owner revokes a connected client: the grant and all its tokens.
+    pub async fn revoke_grant(&self, server_id: &str, grant_id: &str) -> Result<bool, AppError> {
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin revoke grant")?;
+        let changed =
+            sqlx::query("update oauth_grants set revoked_at = ? where id = ? and server_id = ? and revoked_at is null")
+                .bind(now())
+                .bind(grant_id)
+                .bind(server_id)
+                .execute(&mut *tx)
+                .await
+                .or_internal("revoke grant")?
+                .rows_affected();
+        revoke_grant_tokens(&mut tx, grant_id).await?;
+        tx.commit().await.or_internal("commit revoke grant")?;
+        Ok(changed == 1)
+    }
+}
+
+async fn revoke_grant_tokens(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    grant_id: &str,
+) -> Result<(), AppError> {
+    sqlx::query("update oauth_tokens set revoked_at = ? where grant_id = ? and revoked_at is null")
+        .bind(now())
+        .bind(grant_id)
+        .execute(&mut **tx)
+        .await
+        .or_internal("revoke grant tokens")?;
+    Ok(())
+}
