@@ -5,6 +5,7 @@
 pub mod api;
 pub mod mcps_api;
 pub mod middleware;
+pub mod oauth_api;
 pub mod tokens_api;
 pub mod vps_api;
 
@@ -104,6 +105,14 @@ pub fn router(services: Services) -> Router {
         )
         .with_state(state.engine.clone());
 
+    let oauth =
+        oauth_api::router(state.services.clone()).layer(CatchPanicLayer::custom(middleware::panic_response)).layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(trace.clone())
+                .layer(PropagateRequestIdLayer::new(request_id.clone())),
+        );
+
     Router::new()
         .route("/healthz", get(health))
         .nest("/api/v1", api::router())
@@ -138,6 +147,7 @@ pub fn router(services: Services) -> Router {
         )
         .with_state(state)
         .merge(mcp)
+        .merge(oauth)
 }
 
 /// `GET /healthz`: 200 while the database takes writes; 503 (with

@@ -29,6 +29,8 @@ pub struct Services {
     pub servers: Servers,
     pub sources: Sources,
     pub wizards: Wizards,
+    /// The OAuth authorization server for the hosted endpoints.
+    pub oauth: crate::oauth::service::OAuth,
 }
 
 impl Services {
@@ -50,18 +52,24 @@ impl Services {
             key.clone(),
             engine.clone(),
             sources.clone(),
-            public_url,
+            public_url.clone(),
             config.free_monthly_calls,
             config.vps_binary.clone(),
         );
         let llm = config.llm().map(Llm::new);
         let queue = Queue::new(db.clone(), health.clone(), config.job_workers);
-        let wizards = Wizards::new(db.clone(), outbound, llm, servers.clone(), queue);
+        let wizards = Wizards::new(db.clone(), outbound.clone(), llm, servers.clone(), queue);
         let throttle = Arc::new(Throttle::new(Rates {
             log_ins_per_minute: config.log_ins_per_minute,
             sign_ups_per_hour: config.sign_ups_per_hour,
         }));
+        let oauth = crate::oauth::service::OAuth::new(
+            crate::oauth::store::OAuthStore::new(db.clone()),
+            outbound.clone(),
+            public_url.clone(),
+        );
         Ok(Services {
+            oauth,
             accounts: Accounts::new(db.clone(), throttle),
             config: Arc::new(config),
             db,

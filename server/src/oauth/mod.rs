@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod pkce;
 pub mod redirect;
 pub mod request;
+pub mod service;
 pub mod store;
 pub mod tokens;
 

@@ -364,6 +364,15 @@ impl OAuthStore {
         Ok(())
     }
 
+    /// The slug of the server a grant is for.
+    pub async fn grant_slug(&self, grant_id: &str) -> Result<Option<String>, AppError> {
+        sqlx::query_scalar("select s.slug from oauth_grants g join servers s on s.id = g.server_id where g.id = ?")
+            .bind(grant_id)
+            .fetch_optional(&self.db)
+            .await
+            .or_internal("load grant server")
+    }
+
     /// The owner revokes a connected client: the grant and all its tokens.
     pub async fn revoke_grant(&self, server_id: &str, grant_id: &str) -> Result<bool, AppError> {
         let mut tx = crate::db::begin(&self.db).await.or_internal("begin revoke grant")?;
