@@ -67,11 +67,6 @@ struct ServerRow {
 }
 
 impl ServerRow {
-    /// How long a forwarded call may wait for its source's answer or progress.
-    fn call_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(u64::from(self.connection().call_timeout_secs))
-    }
-
     /// How clients connect, with the defaults for what the owner left unset.
     fn connection(&self) -> Connection {
         let allowed_origins =
@@ -689,6 +684,9 @@ impl Servers {
             _ => ClientCheck::Public,
         };
         let limits = self.limits_for(tier, &row);
+        let connection = row.connection();
+        // How long a forwarded call may wait for its source's answer or progress.
+        let call_timeout = std::time::Duration::from_secs(u64::from(connection.call_timeout_secs));
         let forward = match row.kind() {
             ServerKind::Actions if row.hosting == "vps" => {
                 let serving: Option<(Option<String>, String)> = sqlx::query_as(
@@ -721,7 +719,7 @@ impl Servers {
                     url: format!("http://{endpoint}/mcp"),
                     header: Some(("Authorization".into(), format!("Bearer {token}"))),
                     tools,
-                    call_timeout: row.call_timeout(),
+                    call_timeout,
                 })
             }
             ServerKind::Actions => None,
@@ -759,10 +757,9 @@ impl Servers {
                         .ok_or_else(|| AppError::internal(format!("chosen tool `{name}` is not in the cache")))?;
                     tools.push(serde_json::to_value(tool).or_internal("serialize tool definition")?);
                 }
-                Some(ForwardTo { url, header, tools, call_timeout: row.call_timeout() })
+                Some(ForwardTo { url, header, tools, call_timeout })
             }
         };
-        let allowed_origins = row.connection().allowed_origins;
         Ok(MountRequest {
             server_id: row.id,
             owner_id: row.owner_id,
@@ -771,7 +768,7 @@ impl Servers {
             spec_limits: SpecLimits::for_tier(tier),
             secrets,
             client,
-            allowed_origins,
+            allowed_origins: connection.allowed_origins,
             limits: ServerLimits {
                 calls_per_minute: limits.calls_per_minute,
                 burst: limits.burst,

@@ -5,11 +5,10 @@
 
 use super::client_metadata::{self, MAX_DOCUMENT_BYTES};
 use super::request::{self, TokenRequest};
-use super::store::{Client, ClientKind, Issued, OAuthStore};
+use super::store::{Client, ClientKind, Issued, OAuthStore, Outcome};
 use super::{ErrorCode, OAuthError};
 use crate::db::now;
 use crate::engine::outbound::Outbound;
-use app::model::AppError;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,8 +20,6 @@ pub const REGISTRATIONS_PER_HOUR: i64 = 20;
 pub const DOCUMENT_FRESH_FOR: Duration = Duration::from_secs(60 * 60);
 /// The most a document fetch may take.
 pub const DOCUMENT_FETCH_TIME: Duration = Duration::from_secs(5);
-
-type Outcome<T> = Result<Result<T, OAuthError>, AppError>;
 
 #[derive(Clone)]
 pub struct OAuth {
@@ -62,7 +59,14 @@ impl OAuth {
             Err(error) => return Ok(Err(error)),
         };
         self.store.save_client(client_id, ClientKind::Document, &metadata, None).await?;
-        Ok(self.store.client(client_id).await?.ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "lost")))
+        Ok(Ok(Client {
+            client_id: client_id.to_owned(),
+            kind: ClientKind::Document,
+            name: metadata.name,
+            client_uri: metadata.client_uri,
+            redirect_uris: metadata.redirect_uris,
+            fetched_at: now(),
+        }))
     }
 
     async fn fetch_document(&self, url: &Url) -> Result<Vec<u8>, OAuthError> {

@@ -12,7 +12,8 @@ use crate::db::{Db, now};
 use crate::error::ResultExt;
 use app::model::AppError;
 
-type Outcome<T> = Result<Result<T, OAuthError>, AppError>;
+/// A client-caused refusal inside, a database failure outside.
+pub type Outcome<T> = Result<Result<T, OAuthError>, AppError>;
 
 /// How a client came to be known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

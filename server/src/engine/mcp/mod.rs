@@ -274,8 +274,7 @@ pub struct Relay {
 }
 
 impl Relay {
-    async fn send(&self, update: ProgressNotificationParam) {
-        let mut update = update;
+    async fn send(&self, mut update: ProgressNotificationParam) {
         update.progress_token = self.token.clone();
         // A client that went away only loses its progress; the call goes on.
         let _ = self.peer.notify_progress(update).await;
@@ -583,8 +582,8 @@ fn not_acted_on(error: &ServiceError) -> bool {
     while let Some(current) = cause {
         if let Some(http) = current.downcast_ref::<HttpError>() {
             return match http {
+                // (rmcp's reqwest backend reports only 429 and 5xx as HttpStatus.)
                 E::SessionExpired => true,
-                E::HttpStatus(status) => matches!(status.status, 400 | 404),
                 E::UnexpectedServerResponse(text) => text.starts_with("HTTP 400") || text.starts_with("HTTP 404"),
                 E::Client(request) => request.is_connect(),
                 _ => false,
