@@ -5,8 +5,8 @@
 
 use crate::mcps::{self, FetchedTools, McpCreated, McpView, RefreshedTools, SourceView};
 use crate::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectionInput, NewApiToken, PlaygroundResult, ServerView,
-    Tier, TokenIssued, UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectedClient, ConnectionInput, ConsentView, NewApiToken,
+    PlaygroundResult, ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
 #[cfg(feature = "ssr")]
 use crate::ssr;
@@ -189,6 +189,34 @@ pub async fn server_calls(id: String) -> Result<Vec<CallView>, AppError> {
 pub async fn rotate_server_token(id: String) -> Result<TokenIssued, AppError> {
     let backend = ssr::backend()?;
     backend.rotate_server_token(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Changes a server: its spec, client auth, who may connect, limits or connection.
+#[server(prefix = "/api/fn", endpoint = "servers/update", input = Json)]
+pub async fn change_server(id: String, input: UpdateServer) -> Result<ServerView, AppError> {
+    let backend = ssr::backend()?;
+    backend.update_server(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+/// The clients users connected to an `oauth` server.
+#[server(prefix = "/api/fn", endpoint = "servers/clients", input = Json)]
+pub async fn connected_clients(id: String) -> Result<Vec<ConnectedClient>, AppError> {
+    let backend = ssr::backend()?;
+    backend.connected_clients(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+/// Disconnects a client from a server: its tokens stop working at once.
+#[server(prefix = "/api/fn", endpoint = "servers/revoke_client", input = Json)]
+pub async fn revoke_client(id: String, grant_id: String) -> Result<(), AppError> {
+    let backend = ssr::backend()?;
+    backend.revoke_client(&ssr::headers(), id, grant_id).await.map_err(ssr::reply)
+}
+
+/// What the consent page shows for an authorization request (its query string).
+#[server(prefix = "/api/fn", endpoint = "oauth/consent", input = Json)]
+pub async fn consent(query: String) -> Result<ConsentView, AppError> {
+    let backend = ssr::backend()?;
+    backend.consent(&ssr::headers(), query).await.map_err(ssr::reply)
 }
 
 /// Changes how clients connect to a server.

@@ -35,8 +35,14 @@ pub const TOKEN_PLACEHOLDER: &str = "<your token>";
 
 /// What the hosted assistants accept, honestly: they cannot send a token.
 pub const HOSTED_ASSISTANTS: &str = "claude.ai (and Claude Desktop's Connectors) and ChatGPT add remote servers by \
-     URL, but sign in only with OAuth or connect without authentication; neither can send a bearer token. Make the \
-     server public (anyone with its URL can call its tools) to use it there, or use one of the clients below.";
+     URL, but sign in only with OAuth or connect without authentication; neither can send a bearer token. Choose \
+     \"Sign in with OAuth\" under Client access to use them, or use one of the clients below.";
+
+/// How to add an `oauth` server to the assistants that sign in.
+pub const OAUTH_ASSISTANTS: &str = "claude.ai and Claude Desktop: Settings → Connectors → Add custom connector, \
+     paste the URL. ChatGPT: Settings → Connectors → Create (developer mode), paste the URL, authentication OAuth. \
+     Claude Code, Cursor, VS Code and the others below take the URL alone. Each one opens an AutoMCP page where \
+     you sign in and allow it; it then appears under Connected clients.";
 
 /// The environment variable Cursor's install link reads the token from.
 pub fn token_env(slug: &str) -> String {

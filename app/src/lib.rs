@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::Home/>
                         <Route path=path!("/login") view=pages::LogIn/>
                         <Route path=path!("/signup") view=pages::SignUp/>
+                        <Route path=path!("/oauth/consent") view=pages::ConsentPage/>
                         <Route path=path!("/dashboard") view=pages::Dashboard/>
                         <Route path=path!("/admin/users") view=pages::AdminUsers/>
                         <Route path=path!("/wizard/new") view=pages::NewWizard/>

@@ -281,6 +281,10 @@ pub enum ClientAuth {
     /// Clients send `Authorization: Bearer <token>`; the token is shown once.
     #[default]
     Bearer,
+    /// Clients sign in with OAuth 2.1 (AutoMCP is the authorization server):
+    /// for assistants that take no header, such as claude.ai and ChatGPT.
+    #[serde(rename = "oauth")]
+    OAuth,
 }
 
 impl ClientAuth {
@@ -288,8 +292,103 @@ impl ClientAuth {
         match self {
             ClientAuth::Public => "public",
             ClientAuth::Bearer => "bearer",
+            ClientAuth::OAuth => "oauth",
         }
     }
+
+    /// The stored form read back (unknown text is the safe choice, bearer).
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "public" => ClientAuth::Public,
+            "oauth" => ClientAuth::OAuth,
+            _ => ClientAuth::Bearer,
+        }
+    }
+}
+
+/// The most emails an owner may list in [`OAuthAccess::Emails`].
+pub const MAX_ALLOWED_EMAILS: usize = 100;
+
+/// Who may connect a client to an `oauth` server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "who", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OAuthAccess {
+    /// Only the server's owner.
+    #[default]
+    Owner,
+    /// Any account of this AutoMCP instance.
+    AnyAccount,
+    /// The owner and the accounts with these emails.
+    Emails { emails: Vec<String> },
+}
+
+impl OAuthAccess {
+    /// Whether the account with `email` may connect (`is_owner`: it owns the server).
+    pub fn allows(&self, is_owner: bool, email: &str) -> bool {
+        match self {
+            OAuthAccess::Owner => is_owner,
+            OAuthAccess::AnyAccount => true,
+            OAuthAccess::Emails { emails } => is_owner || emails.iter().any(|e| e.eq_ignore_ascii_case(email)),
+        }
+    }
+
+    /// Checks the listed emails; returns the setting with them trimmed,
+    /// lower-cased, sorted and without repeats.
+    pub fn checked(self) -> Result<Self, AppError> {
+        let OAuthAccess::Emails { emails } = self else { return Ok(self) };
+        let mut clean: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
+        clean.sort();
+        clean.dedup();
+        if clean.len() > MAX_ALLOWED_EMAILS {
+            return Err(AppError::invalid(
+                "oauth_access.emails",
+                format!("list at most {MAX_ALLOWED_EMAILS} emails (or allow any account)"),
+            ));
+        }
+        if let Some(bad) = clean.iter().find(|e| !looks_like_email(e)) {
+            return Err(AppError::invalid("oauth_access.emails", format!("`{bad}` is not an email address")));
+        }
+        Ok(OAuthAccess::Emails { emails: clean })
+    }
+}
+
+fn looks_like_email(text: &str) -> bool {
+    text.len() <= 254
+        && !text.contains(char::is_whitespace)
+        && text.split_once('@').is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
+}
+
+/// A client a user connected to an `oauth` server (an OAuth grant).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConnectedClient {
+    /// The grant's id: what `Revoke` takes.
+    pub id: String,
+    pub client_id: String,
+    /// The client's name from its metadata (its id when it gave none).
+    pub client_name: String,
+    /// The account that allowed it.
+    pub user_email: String,
+    pub connected_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// What the consent page shows about an authorization request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentView {
+    pub client_id: String,
+    pub client_name: String,
+    /// The host of the client's metadata URL or homepage, when it has one.
+    pub client_domain: Option<String>,
+    /// Where the browser goes afterwards: the redirect URI's host.
+    pub redirect_host: String,
+    pub server_name: String,
+    pub server_endpoint: String,
+    /// The signed-in account, if any.
+    pub signed_in_as: Option<String>,
+    /// Why the signed-in account may not allow it (the owner's choice).
+    pub refusal: Option<String>,
 }
 
 /// Whether a server is live at its endpoint.
@@ -410,6 +509,8 @@ pub struct ServerView {
     pub missing_credentials: Vec<String>,
     pub limits: Limits,
     pub connection: Connection,
+    /// Who may connect a client when `client_auth` is `oauth`.
+    pub oauth_access: OAuthAccess,
     pub created_at: i64,
     pub updated_at: i64,
     pub spec: crate::spec::ServerSpec,
@@ -458,6 +559,8 @@ pub struct UpdateServer {
     pub limits: Option<LimitsInput>,
     #[serde(default)]
     pub connection: Option<ConnectionInput>,
+    #[serde(default)]
+    pub oauth_access: Option<OAuthAccess>,
 }
 
 /// A newly issued client token (shown once).
@@ -481,6 +584,12 @@ pub struct CallView {
     pub outcome: String,
     pub upstream_status: Option<u16>,
     pub error: Option<String>,
+    /// For a call made with an OAuth token: the client's name and the
+    /// account that connected it.
+    #[serde(default)]
+    pub client: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 /// What a tool call from the playground returned.

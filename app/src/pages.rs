@@ -2,7 +2,9 @@
 
 mod admin;
 mod auth_forms;
+mod client_access;
 mod connect;
+mod consent;
 mod dashboard;
 mod home;
 mod machines;
@@ -13,7 +15,9 @@ mod wizard;
 
 pub use admin::AdminUsers;
 pub use auth_forms::{LogIn, SignUp};
+pub use client_access::ClientAccess;
 pub use connect::{ConnectPanel, ConnectTarget, ConnectionSettings};
+pub use consent::ConsentPage;
 pub use dashboard::Dashboard;
 pub use home::Home;
 pub use machines::{HostingPanel, MachinesPage};

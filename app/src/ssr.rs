@@ -12,8 +12,8 @@ use crate::mcps::{
     UpdateSource,
 };
 use crate::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectionInput, NewApiToken, PlaygroundResult, ServerView,
-    Tier, TokenIssued, UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectedClient, ConnectionInput, ConsentView, NewApiToken,
+    PlaygroundResult, ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
 use crate::vps::{
     DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
@@ -89,6 +89,15 @@ pub trait Backend: Send + Sync + 'static {
         id: String,
         input: ConnectionInput,
     ) -> Result<ServerView, AppError>;
+    /// Changes a server (the same rules as `PUT /api/v1/servers/{id}`).
+    async fn update_server(&self, headers: &HeaderMap, id: String, input: UpdateServer)
+    -> Result<ServerView, AppError>;
+    /// The clients users connected to an `oauth` server.
+    async fn connected_clients(&self, headers: &HeaderMap, id: String) -> Result<Vec<ConnectedClient>, AppError>;
+    /// Disconnects a client: its tokens stop working at once.
+    async fn revoke_client(&self, headers: &HeaderMap, id: String, grant_id: String) -> Result<(), AppError>;
+    /// What the consent page shows for an authorization request (its query).
+    async fn consent(&self, headers: &HeaderMap, query: String) -> Result<ConsentView, AppError>;
     /// Lists the live tools through a real MCP client, over HTTP.
     async fn test_connection(
         &self,

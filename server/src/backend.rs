@@ -8,8 +8,8 @@ use app::mcps::{
     UpdateMcp, UpdateSource,
 };
 use app::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectionInput, NewApiToken, PlaygroundResult, ServerStatus,
-    ServerView, Tier, TokenIssued, UpdateServer, UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectedClient, ConnectionInput, ConsentView, NewApiToken,
+    PlaygroundResult, ServerStatus, ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
 use app::ssr::{Backend, NewSession};
 use app::vps::{
@@ -164,6 +164,32 @@ impl Backend for Services {
         self.servers.update(&caller, &id, UpdateServer { connection: Some(input), ..UpdateServer::default() }).await
     }
 
+    async fn update_server(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: UpdateServer,
+    ) -> Result<ServerView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.update(&caller, &id, input).await
+    }
+
+    async fn connected_clients(&self, headers: &HeaderMap, id: String) -> Result<Vec<ConnectedClient>, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.connected_clients(&caller, &id).await
+    }
+
+    async fn revoke_client(&self, headers: &HeaderMap, id: String, grant_id: String) -> Result<(), AppError> {
+        let caller = self.require_user(headers).await?;
+        self.servers.revoke_client(&caller, &id, &grant_id).await
+    }
+
+    async fn consent(&self, headers: &HeaderMap, query: String) -> Result<ConsentView, AppError> {
+        let user = self.caller(headers).await?;
+        let params = url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
+        self.oauth.consent_view(&params, user.as_ref()).await
+    }
+
     async fn test_connection(
         &self,
         headers: &HeaderMap,
@@ -309,7 +335,7 @@ impl Backend for Services {
         let serde_json::Value::Object(arguments) = arguments else {
             return Err(AppError::invalid("arguments", "arguments must be a JSON object"));
         };
-        match mount.live.call(&tool, arguments, None).await {
+        match mount.live.call(&tool, arguments, None, None).await {
             Ok(reply) => Ok(PlaygroundResult { is_error: reply.is_error(), text: reply.text() }),
             Err(refused) => Err(AppError::invalid("tool", refused.message)),
         }

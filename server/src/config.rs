@@ -107,6 +107,11 @@ pub struct Config {
     #[arg(long, env = "AUTOMCP_ALLOWED_HOSTS", value_delimiter = ',', global = true)]
     pub allowed_hosts: Vec<String>,
 
+    /// Certificates (PEM) to trust for outbound https besides the system's:
+    /// a private CA for upstream APIs, or a test's loopback server.
+    #[arg(long, env = "AUTOMCP_EXTRA_CA_FILE", global = true)]
+    pub extra_ca_file: Option<PathBuf>,
+
     /// Write the address the server listens on to this file once it is
     /// listening (useful with port 0).
     #[arg(long, env = "AUTOMCP_ADDR_FILE", global = true)]

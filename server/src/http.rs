@@ -116,6 +116,7 @@ pub fn router(services: Services) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .nest("/api/v1", api::router())
+        .merge(oauth_api::authorize_routes())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::write_gate))
         .layer(axum::middleware::from_fn_with_state(state.services.clone(), middleware::cross_site_guard))

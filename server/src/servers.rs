@@ -7,14 +7,16 @@
 use crate::accounts::secret_hash;
 use crate::crypto::{self, Binding};
 use crate::db::{Db, now};
+use crate::engine::caller::OAuthGate;
 use crate::engine::limits::ServerLimits;
 use crate::engine::{ClientCheck, Engine, ForwardTo, MountRequest};
 use crate::error::ResultExt;
 use crate::secret::InstanceKey;
 use crate::sources::Sources;
 use app::model::{
-    AppError, CallView, ClientAuth, Connection, ConnectionInput, CreateServer, Limits, LimitsInput, ServerCreated,
-    ServerKind, ServerStatus, ServerView, Tier, TokenIssued, ToolSummary, UpdateServer, UserView,
+    AppError, CallView, ClientAuth, ConnectedClient, Connection, ConnectionInput, CreateServer, Limits, LimitsInput,
+    OAuthAccess, ServerCreated, ServerKind, ServerStatus, ServerView, Tier, TokenIssued, ToolSummary, UpdateServer,
+    UserView,
 };
 use app::spec::{ServerSpec, SpecLimits, credential_names, validate};
 use base64::Engine as _;
@@ -64,9 +66,19 @@ struct ServerRow {
     target_id: Option<String>,
     allowed_origins: Option<String>,
     call_timeout_secs: Option<i64>,
+    oauth_access: Option<String>,
 }
 
 impl ServerRow {
+    fn client_auth(&self) -> ClientAuth {
+        ClientAuth::parse(&self.client_auth)
+    }
+
+    /// Who may connect OAuth clients (unreadable text: only the owner).
+    fn oauth_access(&self) -> OAuthAccess {
+        self.oauth_access.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+    }
+
     /// How clients connect, with the defaults for what the owner left unset.
     fn connection(&self) -> Connection {
         let allowed_origins =
@@ -112,6 +124,8 @@ struct CallRow {
     outcome: String,
     upstream_status: Option<i64>,
     error: Option<String>,
+    oauth_client: Option<String>,
+    oauth_user: Option<String>,
 }
 
 macro_rules! select_servers {
@@ -119,7 +133,8 @@ macro_rules! select_servers {
         concat!(
             "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
                     max_concurrency, created_at, updated_at, kind, source_id, upstream_header, tools_cache,
-                    tools_filter, hosting, target_id, allowed_origins, call_timeout_secs from servers ",
+                    tools_filter, hosting, target_id, allowed_origins, call_timeout_secs, oauth_access
+             from servers ",
             $rest
         )
     };
@@ -254,12 +269,13 @@ impl Servers {
             endpoint: self.endpoint(&row.slug),
             limits: self.limits_for(tier, &row),
             connection: row.connection(),
+            oauth_access: row.oauth_access(),
+            client_auth: row.client_auth(),
             kind: row.kind(),
             id: row.id,
             slug: row.slug,
             name: row.name,
             status: status_of(&row.status),
-            client_auth: if row.client_auth == "public" { ClientAuth::Public } else { ClientAuth::Bearer },
             tool_count: tools.len(),
             tools,
             credentials: stored,
@@ -428,6 +444,7 @@ impl Servers {
         }
         Self::check_limits(input.limits.as_ref(), owner.tier)?;
         let origins = input.connection.as_ref().map(Self::check_connection).transpose()?.flatten();
+        let oauth_access = input.oauth_access.clone().map(OAuthAccess::checked).transpose()?;
         for (name, value) in &input.credentials {
             check_credential(name, value.as_deref())?;
         }
@@ -456,22 +473,33 @@ impl Servers {
                 Err(e) => return Err(e).or_internal("update spec"),
             }
         }
-        if let Some(auth) = input.client_auth {
-            if auth == ClientAuth::Public {
-                sqlx::query(
-                    "update servers set client_auth = 'public', token_hash = null where id = ? and owner_id = ?",
-                )
-                .bind(id)
-                .bind(&owner.id)
-                .execute(&mut *tx)
-                .await
-                .or_internal("update client auth")?;
-            } else if row.client_auth == "public" {
+        if let Some(auth) = input.client_auth
+            && auth != row.client_auth()
+        {
+            if auth == ClientAuth::Bearer {
                 return Err(AppError::invalid(
                     "client_auth",
                     "to require a token, rotate the token (POST /api/v1/servers/{id}/token): it is shown once",
                 ));
             }
+            // The old mode's credentials stop working: the token is dropped
+            // here, OAuth grants are revoked below.
+            sqlx::query("update servers set client_auth = ?, token_hash = null where id = ? and owner_id = ?")
+                .bind(auth.as_str())
+                .bind(id)
+                .bind(&owner.id)
+                .execute(&mut *tx)
+                .await
+                .or_internal("update client auth")?;
+        }
+        if let Some(access) = oauth_access {
+            sqlx::query("update servers set oauth_access = ? where id = ? and owner_id = ?")
+                .bind(serde_json::to_string(&access).or_internal("serialize oauth access")?)
+                .bind(id)
+                .bind(&owner.id)
+                .execute(&mut *tx)
+                .await
+                .or_internal("update oauth access")?;
         }
         if let Some(limits) = input.limits {
             sqlx::query(
@@ -521,6 +549,9 @@ impl Servers {
             .await
             .or_internal("touch server")?;
         tx.commit().await.or_internal("commit update")?;
+        if row.client_auth() == ClientAuth::OAuth && input.client_auth.is_some_and(|auth| auth != ClientAuth::OAuth) {
+            self.oauth_store().revoke_server_grants(id).await?;
+        }
         if row.status == "active" {
             if input.spec.as_ref().is_some_and(|spec| spec.slug != row.slug) {
                 self.engine.unmount(&row.slug);
@@ -626,6 +657,9 @@ impl Servers {
         .execute(&self.db)
         .await
         .or_internal("rotate token")?;
+        if row.client_auth() == ClientAuth::OAuth {
+            self.oauth_store().revoke_server_grants(id).await?;
+        }
         if row.status == "active" {
             self.mount(id).await?;
         }
@@ -637,7 +671,8 @@ impl Servers {
     pub async fn calls(&self, owner: &UserView, id: &str, limit: u32) -> Result<Vec<CallView>, AppError> {
         self.row(owner, id).await?;
         let rows: Vec<CallRow> = sqlx::query_as(
-            "select id, tool, started_at, duration_ms, outcome, upstream_status, error from call_log
+            "select id, tool, started_at, duration_ms, outcome, upstream_status, error, oauth_client, oauth_user
+             from call_log
              where server_id = ? and owner_id = ? order by started_at desc, id desc limit ?",
         )
         .bind(id)
@@ -656,8 +691,31 @@ impl Servers {
                 outcome: row.outcome,
                 upstream_status: row.upstream_status.and_then(|s| u16::try_from(s).ok()),
                 error: row.error,
+                client: row.oauth_client,
+                user: row.oauth_user,
             })
             .collect())
+    }
+
+    fn oauth_store(&self) -> crate::oauth::store::OAuthStore {
+        crate::oauth::store::OAuthStore::new(self.db.clone())
+    }
+
+    /// The clients users connected to the server (OAuth grants), newest first.
+    pub async fn connected_clients(&self, owner: &UserView, id: &str) -> Result<Vec<ConnectedClient>, AppError> {
+        self.row(owner, id).await?;
+        self.oauth_store().grants(id).await
+    }
+
+    /// Disconnects a client: its grant and every token it holds stop working at once.
+    pub async fn revoke_client(&self, owner: &UserView, id: &str, grant_id: &str) -> Result<(), AppError> {
+        self.row(owner, id).await?;
+        if self.oauth_store().revoke_grant(id, grant_id).await? {
+            tracing::info!(server_id = %id, %grant_id, "connected client revoked by the owner");
+            Ok(())
+        } else {
+            Err(AppError::not_found(format!("this server has no connected client `{grant_id}`")))
+        }
     }
 
     /// Builds the engine's mount request for a stored server.
@@ -675,13 +733,19 @@ impl Servers {
             let value = crypto::open(&self.key, &binding, &sealed).or_internal("open credential")?;
             secrets.insert(name, value);
         }
-        let client = match (&*row.client_auth, &row.token_hash) {
-            ("bearer", Some(hash)) => {
+        let client = match (row.client_auth(), &row.token_hash) {
+            (ClientAuth::Bearer, Some(hash)) => {
                 let bytes = hex::decode(hash).or_internal("decode token hash")?;
                 ClientCheck::Bearer(bytes.try_into().map_err(|_| AppError::internal("a stored token hash is damaged"))?)
             }
-            ("bearer", None) => return Err(AppError::internal("a bearer server has no token hash")),
-            _ => ClientCheck::Public,
+            (ClientAuth::Bearer, None) => return Err(AppError::internal("a bearer server has no token hash")),
+            (ClientAuth::OAuth, _) => ClientCheck::OAuth(OAuthGate {
+                server_id: row.id.clone(),
+                owner_id: row.owner_id.clone(),
+                access: row.oauth_access(),
+                resource_metadata: crate::oauth::metadata::resource_metadata_url(&self.public_url, &row.slug),
+            }),
+            (ClientAuth::Public, _) => ClientCheck::Public,
         };
         let limits = self.limits_for(tier, &row);
         let connection = row.connection();

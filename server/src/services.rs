@@ -43,7 +43,7 @@ impl Services {
         let db = crate::db::connect(&config.database_url(), config.db_busy_timeout()).await?;
         let health = Health::new(db.clone());
         let public_url = config.public_url();
-        let outbound = Outbound::from_config(&config);
+        let outbound = Outbound::from_config(&config)?;
         let hosts = HostRules::new(&public_url, &config.allowed_hosts);
         let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
         let sources = Sources::new(db.clone(), outbound.clone());
@@ -68,6 +68,7 @@ impl Services {
             outbound.clone(),
             public_url.clone(),
         );
+        engine.set_access_tokens(Arc::new(oauth.clone()));
         Ok(Services {
             oauth,
             accounts: Accounts::new(db.clone(), throttle),

@@ -90,7 +90,7 @@ pub fn prepare(
         bail!("the spec's actions need credentials; set {}", missing.join(", "));
     }
     let public_url = config.public_url();
-    let outbound = Outbound::from_config(config);
+    let outbound = Outbound::from_config(config)?;
     let allowed_origins = app::origins::check_allowed_origins(&args.allowed_origins)
         .map_err(|error| anyhow::anyhow!("--allowed-origin: {error}"))?;
     let engine = Arc::new(Engine::new(outbound, CallSink::Log, HostRules::new(&public_url, &config.allowed_hosts)));
@@ -133,7 +133,7 @@ pub fn router(engine: Arc<Engine>, slug: String) -> Router {
 
 async fn mcp(State(state): State<Standalone>, request: Request) -> axum::response::Response {
     match state.engine.get(&state.slug) {
-        Some(mount) => dispatch::serve(&state.engine.hosts, &mount, request).await,
+        Some(mount) => dispatch::serve(&state.engine.hosts, None, &mount, request).await,
         None => {
             dispatch::rpc_error(axum::http::StatusCode::NOT_FOUND, dispatch::INVALID_REQUEST, "no server is mounted")
         }

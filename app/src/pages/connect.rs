@@ -4,7 +4,7 @@
 //! "New token" issues another (the old one stops working).
 
 use crate::api::{RotateServerToken, TestConnection, UpdateServerConnection};
-use crate::clients::{HOSTED_ASSISTANTS, client_configs, install_links, token_env};
+use crate::clients::{HOSTED_ASSISTANTS, OAUTH_ASSISTANTS, client_configs, install_links, token_env};
 use crate::components::{BUTTON_SECONDARY, ConfirmButton, CopyButton, ErrorBanner, INPUT};
 use crate::model::{ClientAuth, ConnectionInput, ServerKind, ServerStatus, ServerView};
 use leptos::prelude::*;
@@ -16,6 +16,8 @@ pub struct ConnectTarget {
     pub slug: String,
     pub endpoint: String,
     pub needs_token: bool,
+    /// Clients sign in with OAuth (no token to hand out).
+    pub oauth: bool,
     pub live: bool,
 }
 
@@ -26,6 +28,7 @@ impl From<&ServerView> for ConnectTarget {
             slug: server.slug.clone(),
             endpoint: server.endpoint.clone(),
             needs_token: server.client_auth == ClientAuth::Bearer,
+            oauth: server.client_auth == ClientAuth::OAuth,
             live: server.status == ServerStatus::Active,
         }
     }
@@ -38,6 +41,7 @@ impl From<&crate::mcps::McpView> for ConnectTarget {
             slug: mcp.slug.clone(),
             endpoint: mcp.endpoint.clone(),
             needs_token: mcp.client_auth == ClientAuth::Bearer,
+            oauth: mcp.client_auth == ClientAuth::OAuth,
             live: mcp.status == ServerStatus::Active,
         }
     }
@@ -50,7 +54,7 @@ pub fn ConnectPanel(
     #[prop(default = None)]
     token: Option<String>,
 ) -> impl IntoView {
-    let needs_token = server.needs_token;
+    let (needs_token, oauth) = (server.needs_token, server.oauth);
     let token = RwSignal::new(token);
     let live = server.live;
     let (slug, endpoint) = (server.slug.clone(), server.endpoint.clone());
@@ -70,7 +74,15 @@ pub fn ConnectPanel(
             {(!live).then(|| view! {
                 <p class="text-sm text-amber-700" id="connect-offline">"This server is not live: clients get 404 until it is deployed."</p>
             })}
-            <TestRow server_id=server.id.clone() token needs_token/>
+            {if oauth {
+                view! {
+                    <p class="text-sm text-slate-700" id="oauth-connect-note">
+                        "Clients sign in with OAuth: give them the URL alone. Each one you allow is listed under Connected clients."
+                    </p>
+                }.into_any()
+            } else {
+                view! { <TestRow server_id=server.id.clone() token needs_token/> }.into_any()
+            }}
             <div class="space-y-2" id="install-links">
                 <p class="text-sm font-medium">"One-click install"</p>
                 <div class="flex flex-wrap gap-2">
@@ -85,7 +97,9 @@ pub fn ConnectPanel(
                     </p>
                 })}
             </div>
-            <p class="rounded-lg bg-slate-50 p-3 text-sm text-slate-700" id="hosted-assistants">{HOSTED_ASSISTANTS}</p>
+            <p class="rounded-lg bg-slate-50 p-3 text-sm text-slate-700" id="hosted-assistants">
+                {if oauth { OAUTH_ASSISTANTS } else { HOSTED_ASSISTANTS }}
+            </p>
             <div class="space-y-3" id="client-configs">
                 {move || configs().into_iter().map(|config| view! {
                     <div class="rounded-lg border border-slate-200 p-3" id=format!("config-{}", config.id)>

@@ -509,10 +509,17 @@ fn McpForm(existing: Option<McpView>, sources: Vec<SourceView>, tier: Tier) -> i
                         "Live at its endpoint"
                     </label>
                     {(!editing).then(|| view! {
-                        <label class="flex items-center gap-2 text-sm">
-                            <input type="checkbox" id="mcp-require-token" prop:checked=move || client_auth.get() == ClientAuth::Bearer
-                                on:change=move |ev| client_auth.set(if event_target_checked(&ev) { ClientAuth::Bearer } else { ClientAuth::Public })/>
-                            "Clients need a token (recommended)"
+                        <label class="block text-sm">
+                            "How clients connect"
+                            <select id="mcp-client-auth" class=INPUT on:change=move |ev| client_auth.set(match event_target_value(&ev).as_str() {
+                                "oauth" => ClientAuth::OAuth,
+                                "public" => ClientAuth::Public,
+                                _ => ClientAuth::Bearer,
+                            })>
+                                <option value="bearer" selected=move || client_auth.get() == ClientAuth::Bearer>"With a token (recommended)"</option>
+                                <option value="oauth" selected=move || client_auth.get() == ClientAuth::OAuth>"Sign in with OAuth (claude.ai, ChatGPT)"</option>
+                                <option value="public" selected=move || client_auth.get() == ClientAuth::Public>"Public: anyone with the URL"</option>
+                            </select>
                         </label>
                     })}
                 </div>

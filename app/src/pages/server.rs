@@ -14,6 +14,12 @@ pub fn ServerPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let calls_version = RwSignal::new(0u32);
     let server = Resource::new(id, get_server);
+    // A token issued when the owner switches client access to "Token".
+    let issued_token = RwSignal::new(None::<String>);
+    let on_changed = Callback::new(move |token: Option<String>| {
+        issued_token.set(token);
+        server.refetch();
+    });
     let calls = Resource::new(move || (id(), calls_version.get()), |(id, _)| server_calls(id));
     // Keep the call log fresh while the page is open (calls also come from MCP clients).
     Effect::new(move |_| {
@@ -27,7 +33,9 @@ pub fn ServerPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match server.await {
-                    Ok(server) => view! { <ServerDetail server calls calls_version/> }.into_any(),
+                    Ok(server) => view! {
+                        <ServerDetail server calls calls_version token=issued_token.get_untracked() on_changed/>
+                    }.into_any(),
                     Err(error) => view! { <ErrorBanner error/> }.into_any(),
                 }
             })}
@@ -40,6 +48,8 @@ fn ServerDetail(
     server: ServerView,
     calls: Resource<Result<Vec<CallView>, crate::model::AppError>>,
     calls_version: RwSignal<u32>,
+    token: Option<String>,
+    on_changed: Callback<Option<String>>,
 ) -> impl IntoView {
     let live = server.status == ServerStatus::Active;
     view! {
@@ -56,7 +66,8 @@ fn ServerDetail(
                     </p>
                 })}
             </div>
-            <crate::pages::ConnectPanel server=crate::pages::ConnectTarget::from(&server)/>
+            <crate::pages::ConnectPanel server=crate::pages::ConnectTarget::from(&server) token/>
+            <crate::pages::ClientAccess server=server.clone() on_changed/>
             <crate::pages::ConnectionSettings server=server.clone()/>
             {(server.kind == ServerKind::Actions).then(|| {
                 // Rendered in the browser only, after hydration: its resources
@@ -145,6 +156,7 @@ fn CallTable(list: Vec<CallView>) -> impl IntoView {
                         <th class="px-3 py-2 font-medium">"Outcome"</th>
                         <th class="px-3 py-2 font-medium">"Status"</th>
                         <th class="px-3 py-2 font-medium">"Duration"</th>
+                        <th class="px-3 py-2 font-medium">"Caller"</th>
                         <th class="px-3 py-2 font-medium">"Error"</th>
                     </tr>
                 </thead>
@@ -155,12 +167,22 @@ fn CallTable(list: Vec<CallView>) -> impl IntoView {
                             <td class="px-3 py-2">{call.outcome}</td>
                             <td class="px-3 py-2">{call.upstream_status.map(|s| s.to_string()).unwrap_or_default()}</td>
                             <td class="px-3 py-2">{format!("{} ms", call.duration_ms)}</td>
+                            <td class="px-3 py-2 text-xs" data-caller="">{caller(&call.client, &call.user)}</td>
                             <td class="px-3 py-2 text-xs text-slate-600">{call.error.unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Who made a call: an OAuth client and its account, else a token or the playground.
+fn caller(client: &Option<String>, user: &Option<String>) -> String {
+    match (client, user) {
+        (Some(client), Some(user)) => format!("{client} ({user})"),
+        (Some(client), None) => client.clone(),
+        _ => String::new(),
     }
 }
 

@@ -458,6 +458,19 @@ fn AuthStep(view: WizardView, refresh: Callback<()>) -> impl IntoView {
                 <input
                     type="radio"
                     name="client_auth"
+                    id="auth-oauth"
+                    prop:checked=move || client_auth.get() == ClientAuth::OAuth
+                    on:change=move |_| client_auth.set(ClientAuth::OAuth)
+                />
+                <span>
+                    <span class="font-medium">"Sign in with OAuth"</span>
+                    ": clients send you to AutoMCP to sign in and allow them. The way to use it in claude.ai and ChatGPT."
+                </span>
+            </label>
+            <label class="flex items-start gap-2">
+                <input
+                    type="radio"
+                    name="client_auth"
                     id="auth-public"
                     prop:checked=move || client_auth.get() == ClientAuth::Public
                     on:change=move |_| client_auth.set(ClientAuth::Public)

@@ -28,6 +28,10 @@ pub struct CallRecord {
     pub month: String,
     /// Whether the call counted towards the monthly quota.
     pub counted: bool,
+    /// For a call made with an OAuth token: the client's name and the
+    /// account that connected it.
+    pub oauth_client: Option<String>,
+    pub oauth_user: Option<String>,
 }
 
 /// Where call records go.
@@ -179,7 +183,8 @@ async fn write_batch(db: &Db, batch: &[CallRecord], carried: &Usage) -> sqlx::Re
     let mut tx = crate::db::begin(db).await?;
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error) ",
+            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error,
+                                   oauth_client, oauth_user) ",
         );
         insert.push_values(chunk, |mut row, r| {
             row.push_bind(uuid::Uuid::now_v7().to_string())
@@ -190,7 +195,9 @@ async fn write_batch(db: &Db, batch: &[CallRecord], carried: &Usage) -> sqlx::Re
                 .push_bind(r.duration_ms)
                 .push_bind(r.outcome)
                 .push_bind(r.upstream_status.map(i64::from))
-                .push_bind(&r.error);
+                .push_bind(&r.error)
+                .push_bind(&r.oauth_client)
+                .push_bind(&r.oauth_user);
         });
         insert.build().execute(&mut *tx).await?;
     }

@@ -7,6 +7,7 @@
 //! JSON-RPC error object (no id), whatever refused the request.
 
 use super::access::{HostRules, cors_headers, is_preflight, preflight_headers};
+use super::caller::{AccessTokens, GateRefusal, OAuthCaller, OAuthGate};
 use super::{ClientCheck, Engine, Mount};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -36,7 +37,7 @@ pub async fn handle(State(engine): State<Arc<Engine>>, Path(slug): Path<String>,
     let Some(mount) = engine.get(&slug) else {
         return rpc_error(StatusCode::NOT_FOUND, INVALID_REQUEST, format!("no MCP server is live at /mcp/{slug}"));
     };
-    serve(&engine.hosts, &mount, request).await
+    serve(&engine.hosts, engine.access_tokens(), &mount, request).await
 }
 
 /// Why a request was turned away before reaching the server.
@@ -44,7 +45,7 @@ struct Refused {
     status: StatusCode,
     code: i32,
     message: String,
-    challenge: Option<&'static str>,
+    challenge: Option<String>,
 }
 
 impl Refused {
@@ -54,15 +55,16 @@ impl Refused {
 
     fn into_response(self) -> Response {
         let mut response = rpc_error(self.status, self.code, self.message);
-        if let Some(challenge) = self.challenge {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
 }
 
-/// Checks a request against a mount and serves it. Shared with standalone mode.
-pub async fn serve(hosts: &HostRules, mount: &Mount, request: Request) -> Response {
+/// Checks a request against a mount and serves it. Shared with standalone
+/// mode (which has no OAuth: `tokens` is `None` there).
+pub async fn serve(hosts: &HostRules, tokens: Option<&dyn AccessTokens>, mount: &Mount, request: Request) -> Response {
     if let Err(refused) = check_host(hosts, request.headers()) {
         return refused.into_response();
     }
@@ -77,7 +79,7 @@ pub async fn serve(hosts: &HostRules, mount: &Mount, request: Request) -> Respon
         }
         return response;
     }
-    let mut response = match admit(mount, request).await {
+    let mut response = match admit(mount, tokens, request).await {
         Ok(request) => as_json_rpc(mount.service.handle(request).await.map(Body::new)).await,
         Err(refused) => refused.into_response(),
     };
@@ -87,9 +89,12 @@ pub async fn serve(hosts: &HostRules, mount: &Mount, request: Request) -> Respon
     response
 }
 
-/// The client token, then the body: size-capped and valid JSON.
-async fn admit(mount: &Mount, request: Request) -> Result<Request, Refused> {
-    check_client(&mount.client, request.headers())?;
+/// The client token, then the body: size-capped and valid JSON. An OAuth
+/// caller rides on the request to the call log.
+async fn admit(mount: &Mount, tokens: Option<&dyn AccessTokens>, mut request: Request) -> Result<Request, Refused> {
+    if let Some(caller) = check_client(&mount.client, tokens, request.headers()).await? {
+        request.extensions_mut().insert(caller);
+    }
     let limit = super::mcp::MAX_MCP_BODY_BYTES;
     let too_large = || {
         Refused::new(
@@ -188,16 +193,29 @@ fn check_origin(hosts: &HostRules, mount: &Mount, headers: &HeaderMap) -> Result
     ))
 }
 
-fn check_client(check: &ClientCheck, headers: &HeaderMap) -> Result<(), Refused> {
-    let ClientCheck::Bearer(expected) = check else {
-        return Ok(());
-    };
-    let presented = headers
+async fn check_client(
+    check: &ClientCheck,
+    tokens: Option<&dyn AccessTokens>,
+    headers: &HeaderMap,
+) -> Result<Option<OAuthCaller>, Refused> {
+    match check {
+        ClientCheck::Public => Ok(None),
+        ClientCheck::Bearer(expected) => check_bearer(expected, headers).map(|()| None),
+        ClientCheck::OAuth(gate) => check_oauth(gate, tokens, headers).await.map(Some),
+    }
+}
+
+/// The token after `Bearer `, if the request carries one.
+fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    let (message, challenge) = match presented {
+        .map(str::trim)
+}
+
+fn check_bearer(expected: &[u8; 32], headers: &HeaderMap) -> Result<(), Refused> {
+    let (message, challenge) = match presented_token(headers) {
         None => (
             "this MCP server requires `Authorization: Bearer <token>` (the token shown when it was deployed)",
             "Bearer realm=\"automcp\"",
@@ -210,5 +228,42 @@ fn check_client(check: &ClientCheck, headers: &HeaderMap) -> Result<(), Refused>
             ("the bearer token is not valid for this server", "Bearer realm=\"automcp\", error=\"invalid_token\"")
         }
     };
-    Err(Refused { challenge: Some(challenge), ..Refused::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED, message) })
+    Err(Refused { challenge: Some(challenge.into()), ..Refused::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED, message) })
+}
+
+/// An OAuth access token issued for this server, held by an account its
+/// owner lets connect. Every 401 names the Protected Resource Metadata, so
+/// a client can find where to sign in (RFC 9728 §5.1).
+async fn check_oauth(
+    gate: &OAuthGate,
+    tokens: Option<&dyn AccessTokens>,
+    headers: &HeaderMap,
+) -> Result<OAuthCaller, Refused> {
+    let refuse = |message: &str, invalid: bool| Refused {
+        challenge: Some(gate.challenge(invalid.then_some(message))),
+        ..Refused::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED, message)
+    };
+    let Some(token) = presented_token(headers) else {
+        return Err(refuse("this MCP server uses OAuth: connect with a client that signs in", false));
+    };
+    let Some(tokens) = tokens else {
+        return Err(Refused::new(StatusCode::SERVICE_UNAVAILABLE, UNAUTHORIZED, "OAuth is not available here"));
+    };
+    let caller = match tokens.caller(token).await {
+        Ok(Some(caller)) => caller,
+        Ok(None) => return Err(refuse("the access token is not valid (expired, revoked or unknown)", true)),
+        Err(error) => {
+            tracing::warn!(%error, "access token lookup failed");
+            return Err(Refused::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                UNAUTHORIZED,
+                "the access token could not be checked right now; try again shortly",
+            ));
+        }
+    };
+    match gate.admit(&caller) {
+        Ok(()) => Ok(caller),
+        Err(GateRefusal::OtherServer) => Err(refuse("the access token was issued for another server", true)),
+        Err(GateRefusal::NotAllowed) => Err(refuse("the server's owner does not let this account connect", true)),
+    }
 }

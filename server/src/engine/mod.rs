@@ -9,6 +9,7 @@
 //! - [`mcp`] adapts a `Live` to rmcp; [`dispatch`] is the `/mcp/{slug}` handler.
 
 pub mod access;
+pub mod caller;
 pub mod calllog;
 pub mod dispatch;
 pub mod limits;
@@ -37,6 +38,8 @@ pub enum ClientCheck {
     Public,
     /// SHA-256 of the token we issued.
     Bearer([u8; 32]),
+    /// OAuth access tokens issued for this server.
+    OAuth(caller::OAuthGate),
 }
 
 /// A spec with everything the hot path needs precomputed.
@@ -164,6 +167,9 @@ pub struct Engine {
     pub calls: CallSink,
     pub usage: Arc<Usage>,
     pub hosts: HostRules,
+    /// Finds the caller behind an OAuth access token (set once at start-up;
+    /// without it `oauth` servers refuse every request).
+    access_tokens: std::sync::OnceLock<Arc<dyn caller::AccessTokens>>,
     root: CancellationToken,
 }
 
@@ -176,8 +182,20 @@ impl Engine {
             calls,
             usage: Arc::new(Usage::default()),
             hosts,
+            access_tokens: std::sync::OnceLock::new(),
             root: CancellationToken::new(),
         }
+    }
+
+    /// Connects the authorization server (once).
+    pub fn set_access_tokens(&self, tokens: Arc<dyn caller::AccessTokens>) {
+        if self.access_tokens.set(tokens).is_err() {
+            tracing::warn!("the engine's access-token lookup was set twice; the first one stays");
+        }
+    }
+
+    pub fn access_tokens(&self) -> Option<&dyn caller::AccessTokens> {
+        self.access_tokens.get().map(|tokens| tokens.as_ref())
     }
 
     /// The mounted server at `slug`, if any. Lock-free.
@@ -298,6 +316,7 @@ impl Live {
         name: &str,
         arguments: Map<String, Value>,
         relay: Option<mcp::Relay>,
+        caller: Option<&caller::OAuthCaller>,
     ) -> Result<ToolReply, CallRefused> {
         let index = match &self.forward {
             Some(_) if self.tool(name).is_some() => None,
@@ -333,6 +352,8 @@ impl Live {
             error,
             month: month.clone(),
             counted,
+            oauth_client: caller.map(|c| c.client_name.clone()),
+            oauth_user: caller.map(|c| c.user_email.clone()),
         };
 
         let _permit = match self.limiter.admit() {

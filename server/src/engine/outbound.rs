@@ -51,15 +51,36 @@ pub enum OutboundError {
 impl Outbound {
     /// The client the operator's settings ask for: the SSRF policy and the
     /// upstream timeout, resolving names with the system resolver.
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    /// The operator's extra certificates (`extra_ca_file`) are trusted
+    /// besides the system's; a file that cannot be read or parsed stops
+    /// start-up.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
         let policy = AddressPolicy { allow_private: config.allow_private_upstreams };
         let timeout = Duration::from_secs(config.upstream_timeout_secs.max(1));
-        Self::with_resolver(policy, Arc::new(SystemResolver), timeout)
+        let roots = match &config.extra_ca_file {
+            None => Vec::new(),
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("could not read the extra CA file {}: {e}", path.display()))?;
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| anyhow::anyhow!("the extra CA file {} is not PEM certificates: {e}", path.display()))?
+            }
+        };
+        Ok(Self::build(policy, Arc::new(SystemResolver), timeout, roots))
     }
 
     /// A client resolving names with `resolver` (then filtered by the
     /// guard). Tests use this to make names resolve to chosen addresses.
     pub fn with_resolver(policy: AddressPolicy, resolver: Arc<dyn Resolve>, timeout: Duration) -> Self {
+        Self::build(policy, resolver, timeout, Vec::new())
+    }
+
+    fn build(
+        policy: AddressPolicy,
+        resolver: Arc<dyn Resolve>,
+        timeout: Duration,
+        roots: Vec<reqwest::Certificate>,
+    ) -> Self {
         let guarded = Arc::new(GuardedResolver::new(resolver, policy));
         // No total timeout for MCP: a forwarded call may stream progress for
         // minutes. Each operation has its own timer; a connection silent for
@@ -82,6 +103,7 @@ impl Outbound {
                 }
             }))
             .user_agent(concat!("AutoMCP/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(roots.clone())
             .build()
             .expect("the outbound MCP client configuration is valid");
         let client = reqwest::Client::builder()
@@ -103,6 +125,7 @@ impl Outbound {
                 }
             }))
             .user_agent(concat!("AutoMCP/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(roots)
             .build()
             .expect("the outbound client configuration is valid");
         Outbound { client, mcp, policy, timeout }

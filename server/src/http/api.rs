@@ -5,13 +5,14 @@
 use crate::error::{ApiError, json_error};
 use crate::services::Services;
 use app::model::{
-    AppError, CallView, CreateServer, ServerCreated, ServerView, Tier, TokenIssued, UpdateServer, UserView,
+    AppError, CallView, ClientAuth, ConnectedClient, CreateServer, OAuthAccess, ServerCreated, ServerView, Tier,
+    TokenIssued, UpdateServer, UserView,
 };
 use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
@@ -28,6 +29,8 @@ pub fn router() -> Router<super::AppState> {
         .route("/servers/{id}/disable", post(disable_server))
         .route("/servers/{id}/token", post(rotate_token))
         .route("/servers/{id}/calls", get(list_calls))
+        .route("/servers/{id}/clients", get(list_connected_clients))
+        .route("/servers/{id}/clients/{grant_id}", delete(revoke_connected_client))
         .route("/wizard", get(list_wizards).post(start_wizard))
         .route("/wizard/{id}", get(get_wizard).delete(discard_wizard))
         .route("/wizard/{id}/retry", post(retry_wizard))
@@ -346,6 +349,35 @@ async fn activate_wizard(
     Ok(Json(services.wizards.activate(&caller, &id).await?))
 }
 
+/// The clients users connected to an `oauth` server (its OAuth grants).
+#[utoipa::path(get, path = "/api/v1/servers/{id}/clients", tag = "servers",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, body = Vec<ConnectedClient>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_connected_clients(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ConnectedClient>>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.servers.connected_clients(&caller, &id).await?))
+}
+
+/// Disconnects a client: its grant and every token it holds stop working at once.
+#[utoipa::path(delete, path = "/api/v1/servers/{id}/clients/{grant_id}", tag = "servers",
+    params(("id" = String, Path, description = "Server id"), ("grant_id" = String, Path, description = "The connected client's id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn revoke_connected_client(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path((id, grant_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    services.servers.revoke_client(&caller, &id, &grant_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) -> axum::response::Response {
     json_error(
         StatusCode::NOT_FOUND,
@@ -359,10 +391,12 @@ async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) ->
     info(title = "AutoMCP API", version = "1", description = "Create and manage hosted MCP servers."),
     paths(
         me, list_users, set_tier, create_server, list_servers, get_server, update_server, delete_server,
-        deploy_server, disable_server, rotate_token, list_calls, start_wizard, list_wizards, get_wizard,
+        deploy_server, disable_server, rotate_token, list_calls, list_connected_clients, revoke_connected_client,
+        start_wizard, list_wizards, get_wizard,
         discard_wizard, retry_wizard, select_wizard_tools, configure_wizard_auth, activate_wizard
     ),
     components(schemas(UserView, Tier, AppError, ErrorBody, SetTier, ServerView, CreateServer, ServerCreated, UpdateServer, TokenIssued, CallView,
+        ConnectedClient, OAuthAccess, ClientAuth,
         WizardView, StartWizard, SelectTools, ConfigureAuth, Activated)),
     modifiers(&SecuritySchemes),
 )]

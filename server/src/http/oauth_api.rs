@@ -1,14 +1,24 @@
 //! The authorization server's HTTP face: metadata (RFC 8414, and the same
 //! document as OpenID-style discovery), registration (RFC 7591), the token
-//! endpoint and revocation (RFC 7009). Outside the page layers: clients
-//! call these from anywhere, browsers included (CORS, no credentials).
+//! endpoint, revocation (RFC 7009) and each `oauth` server's Protected
+//! Resource Metadata (RFC 9728). Outside the page layers: clients call
+//! these from anywhere, browsers included (CORS, no credentials).
+//!
+//! The authorization endpoint is a page flow with the session cookie, so
+//! [`authorize_routes`] go behind the page layers (cross-site guard, write
+//! gate, security headers); its consent page is the Leptos page
+//! `/oauth/consent`.
 
+use crate::engine::ClientCheck;
+use crate::oauth::consent::Decision;
+use crate::oauth::request::{self, Refusal};
 use crate::oauth::{ErrorCode, OAuthError, metadata};
 use crate::services::Services;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
+use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,6 +34,9 @@ pub fn router(services: Services) -> Router {
         .route("/oauth/register", post(register))
         .route("/oauth/token", post(token))
         .route("/oauth/revoke", post(revoke))
+        .route("/.well-known/oauth-protected-resource", get(resource_metadata_root))
+        .route("/.well-known/oauth-protected-resource/mcp/{slug}", get(resource_metadata))
+        .route("/mcp/{slug}/.well-known/oauth-protected-resource", get(resource_metadata))
         .layer(axum::middleware::from_fn(cors))
         .layer(axum::middleware::from_fn_with_state(services.clone(), super::middleware::client_addr))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -97,4 +110,101 @@ async fn revoke(State(services): State<Services>, body: Bytes) -> Response {
         Ok(Err(error)) => refuse(error),
         Err(error) => crate::error::ApiError(error).into_response(),
     }
+}
+
+/// RFC 9728 metadata of one server: only for a live `oauth` server (a
+/// `bearer` or public server advertises no OAuth at all).
+async fn resource_metadata(State(services): State<Services>, Path(slug): Path<String>) -> Response {
+    let mount = services.engine.get(&slug).filter(|mount| matches!(mount.client, ClientCheck::OAuth(_)));
+    let Some(mount) = mount else {
+        return crate::error::json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no server at /mcp/{slug} is live with OAuth sign-in"),
+        );
+    };
+    let name = &mount.live.compiled.spec.name;
+    Json(metadata::protected_resource(&services.oauth.public_url, &slug, name)).into_response()
+}
+
+/// Metadata at the root would have to name one server; each has its own.
+async fn resource_metadata_root() -> Response {
+    crate::error::json_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "each server has its own metadata, at /.well-known/oauth-protected-resource/mcp/{slug}",
+    )
+}
+
+/// `GET` and `POST /oauth/authorize`, behind the page layers.
+pub fn authorize_routes() -> Router<super::AppState> {
+    Router::new().route(metadata::AUTHORIZE_PATH, get(authorize).post(decide))
+}
+
+/// The consent page, which shows the request (and signs the user in).
+const CONSENT_PAGE: &str = "/oauth/consent";
+
+/// Starts an authorization: a request whose client and redirect URI check
+/// out but is otherwise wrong goes back to the client; everything else is
+/// shown on the consent page (including errors for the user's eyes only).
+async fn authorize(State(services): State<Services>, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    match services.oauth.check_authorization(&params).await {
+        Ok(Err(Refusal::ToClient { redirect_uri, state, error })) => to_client(&services, &redirect_uri, state, &error),
+        Ok(_) => Redirect::to(&format!("{CONSENT_PAGE}?{query}")).into_response(),
+        Err(error) => crate::error::ApiError(error).into_response(),
+    }
+}
+
+/// The consent form's answer: the query is the authorization request, the
+/// body's `decision` is `allow` or `deny`.
+async fn decide(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let decision = match form(&body).remove("decision").as_deref() {
+        Some("allow") => Decision::Allow,
+        Some("deny") => Decision::Deny,
+        _ => return user_error("the form has no decision: choose Allow or Deny"),
+    };
+    let user = match services.caller(&headers).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to(&format!("{CONSENT_PAGE}?{query}")).into_response(),
+        Err(error) => return crate::error::ApiError(error).into_response(),
+    };
+    let pending = match services.oauth.check_authorization(&params).await {
+        Ok(Ok(pending)) => pending,
+        Ok(Err(Refusal::ToClient { redirect_uri, state, error })) => {
+            return to_client(&services, &redirect_uri, state, &error);
+        }
+        Ok(Err(Refusal::ToUser(error))) => return user_error(&error.description),
+        Err(error) => return crate::error::ApiError(error).into_response(),
+    };
+    match services.oauth.decide(pending, &user, decision).await {
+        Ok(location) => no_store(Redirect::to(&location).into_response()),
+        Err(error) => crate::error::ApiError(error).into_response(),
+    }
+}
+
+/// An error redirected to the (verified) client, with `state` and `iss`.
+fn to_client(services: &Services, redirect_uri: &str, state: Option<String>, error: &OAuthError) -> Response {
+    let location = request::redirect_with(
+        redirect_uri,
+        &[("error", error.code.as_str()), ("error_description", &error.description)],
+        state.as_deref(),
+        &services.oauth.issuer(),
+    );
+    no_store(Redirect::to(&location).into_response())
+}
+
+/// An error only the user sees: the client and its redirect URI are not
+/// to be trusted, so nothing is redirected.
+fn user_error(message: &str) -> Response {
+    let body = format!("This sign-in request cannot go on: {message}.\n\nClose this page and try connecting again.");
+    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }

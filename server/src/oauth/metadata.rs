@@ -30,17 +30,6 @@ pub fn resource_metadata_url(public_url: &Url, slug: &str) -> String {
     format!("{}/.well-known/oauth-protected-resource/mcp/{slug}", issuer(public_url))
 }
 
-/// The 401 challenge of an `oauth` server.
-pub fn challenge(public_url: &Url, slug: &str, invalid_token: bool) -> String {
-    let metadata = resource_metadata_url(public_url, slug);
-    let scope = format!("scope=\"{SCOPE}\"");
-    if invalid_token {
-        format!("Bearer error=\"invalid_token\", resource_metadata=\"{metadata}\", {scope}")
-    } else {
-        format!("Bearer resource_metadata=\"{metadata}\", {scope}")
-    }
-}
-
 /// RFC 8414 metadata (also the body of OpenID-style discovery).
 pub fn authorization_server(public_url: &Url) -> Value {
     let issuer = issuer(public_url);
@@ -90,9 +79,8 @@ mod tests {
         assert_eq!(resource["resource"], "https://automcp.example/mcp/pets");
         assert_eq!(resource["authorization_servers"][0], server["issuer"]);
         assert_eq!(
-            challenge(&public, "pets", false),
-            "Bearer resource_metadata=\"https://automcp.example/.well-known/oauth-protected-resource/mcp/pets\", scope=\"mcp\""
+            resource_metadata_url(&public, "pets"),
+            "https://automcp.example/.well-known/oauth-protected-resource/mcp/pets"
         );
-        assert!(challenge(&public, "pets", true).starts_with("Bearer error=\"invalid_token\""));
     }
 }

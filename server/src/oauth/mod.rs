@@ -6,6 +6,7 @@
 //! endpoints are thin shells over it.
 
 pub mod client_metadata;
+pub mod consent;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect;

@@ -8,10 +8,12 @@ use super::request::{self, TokenRequest};
 use super::store::{Client, ClientKind, Issued, OAuthStore, Outcome};
 use super::{ErrorCode, OAuthError};
 use crate::db::now;
+use crate::engine::caller::{AccessTokens, OAuthCaller};
 use crate::engine::outbound::Outbound;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// Clients one address may register per hour.
@@ -26,11 +28,47 @@ pub struct OAuth {
     pub store: OAuthStore,
     outbound: Outbound,
     pub public_url: Url,
+    /// When this process last noted each grant's use (to write it at most
+    /// once a minute, off the request path).
+    touched: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+/// How often a grant's "last used" time is written.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+#[async_trait::async_trait]
+impl AccessTokens for OAuth {
+    async fn caller(&self, access_token: &str) -> Result<Option<OAuthCaller>, String> {
+        let caller = self.store.access(access_token).await.map_err(|e| e.to_string())?;
+        if let Some(caller) = &caller {
+            self.touch(&caller.grant_id);
+        }
+        Ok(caller)
+    }
 }
 
 impl OAuth {
     pub fn new(store: OAuthStore, outbound: Outbound, public_url: Url) -> Self {
-        OAuth { store, outbound, public_url }
+        OAuth { store, outbound, public_url, touched: Arc::default() }
+    }
+
+    fn touch(&self, grant_id: &str) {
+        {
+            let mut touched = self.touched.lock().expect("the touch map is never poisoned");
+            if touched.get(grant_id).is_some_and(|at| at.elapsed() < TOUCH_EVERY) {
+                return;
+            }
+            if touched.len() > 100_000 {
+                touched.retain(|_, at| at.elapsed() < TOUCH_EVERY);
+            }
+            touched.insert(grant_id.to_owned(), Instant::now());
+        }
+        let (store, grant_id) = (self.store.clone(), grant_id.to_owned());
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_grant(&grant_id).await {
+                tracing::debug!(%error, "a grant's last use was not written");
+            }
+        });
     }
 
     pub fn issuer(&self) -> String {

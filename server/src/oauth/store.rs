@@ -9,8 +9,9 @@ use super::client_metadata::ClientMetadata;
 use super::tokens::{self, Kind};
 use super::{ErrorCode, OAuthError};
 use crate::db::{Db, now};
+use crate::engine::caller::OAuthCaller;
 use crate::error::ResultExt;
-use app::model::AppError;
+use app::model::{AppError, ClientAuth, ConnectedClient, OAuthAccess};
 
 /// A client-caused refusal inside, a database failure outside.
 pub type Outcome<T> = Result<Result<T, OAuthError>, AppError>;
@@ -44,13 +45,15 @@ pub struct Client {
     pub fetched_at: i64,
 }
 
-/// What an access token is good for.
+/// A server a client asks to connect to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Access {
-    pub grant_id: String,
-    pub server_id: String,
-    pub client_id: String,
-    pub user_id: String,
+pub struct ServerTarget {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    /// Active and using OAuth: only then may a client connect.
+    pub live_with_oauth: bool,
+    pub access: OAuthAccess,
 }
 
 /// A redeemed code: the grant it was for, and what the token request
@@ -327,10 +330,12 @@ impl OAuthStore {
         Ok(Ok((grant_id, family)))
     }
 
-    /// What a presented access token may do, if it is valid now.
-    pub async fn access(&self, access_token: &str) -> Result<Option<Access>, AppError> {
-        let row: Option<(String, String, String, String)> = sqlx::query_as(
-            "select g.id, g.server_id, g.client_id, g.user_id from oauth_tokens t join oauth_grants g on g.id = t.grant_id
+    /// Who a presented access token stands for, if it is valid now.
+    pub async fn access(&self, access_token: &str) -> Result<Option<OAuthCaller>, AppError> {
+        let row: Option<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "select g.id, g.server_id, g.user_id, u.email, g.client_id, c.name
+             from oauth_tokens t join oauth_grants g on g.id = t.grant_id
+             join users u on u.id = g.user_id join oauth_clients c on c.client_id = g.client_id
              where t.token_hash = ? and t.kind = 'access' and t.revoked_at is null and t.expires_at > ?
                and g.revoked_at is null",
         )
@@ -339,7 +344,29 @@ impl OAuthStore {
         .fetch_optional(&self.db)
         .await
         .or_internal("check access token")?;
-        Ok(row.map(|(grant_id, server_id, client_id, user_id)| Access { grant_id, server_id, client_id, user_id }))
+        Ok(row.map(|(grant_id, server_id, user_id, user_email, client_id, name)| OAuthCaller {
+            grant_id,
+            server_id,
+            user_id,
+            user_email,
+            client_name: name.unwrap_or_else(|| client_id.clone()),
+            client_id,
+        }))
+    }
+
+    /// Notes that a grant was used (at most once a minute per grant).
+    pub async fn touch_grant(&self, grant_id: &str) -> Result<(), AppError> {
+        let at = now();
+        sqlx::query(
+            "update oauth_grants set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)",
+        )
+        .bind(at)
+        .bind(grant_id)
+        .bind(at - 60)
+        .execute(&self.db)
+        .await
+        .or_internal("note grant use")?;
+        Ok(())
     }
 
     /// RFC 7009: revokes a token the client holds (a refresh token with its
@@ -389,6 +416,69 @@ impl OAuthStore {
         revoke_grant_tokens(&mut tx, grant_id).await?;
         tx.commit().await.or_internal("commit revoke grant")?;
         Ok(changed == 1)
+    }
+    /// The server a slug names, as the authorization endpoint needs it.
+    pub async fn server_for_slug(&self, slug: &str) -> Result<Option<ServerTarget>, AppError> {
+        let row: Option<(String, String, String, String, String, Option<String>)> =
+            sqlx::query_as("select id, owner_id, name, status, client_auth, oauth_access from servers where slug = ?")
+                .bind(slug)
+                .fetch_optional(&self.db)
+                .await
+                .or_internal("load server for authorization")?;
+        Ok(row.map(|(id, owner_id, name, status, client_auth, access)| ServerTarget {
+            id,
+            owner_id,
+            name,
+            live_with_oauth: status == "active" && ClientAuth::parse(&client_auth) == ClientAuth::OAuth,
+            access: access.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default(),
+        }))
+    }
+
+    /// Every grant of a server and their tokens (its client auth changed).
+    pub async fn revoke_server_grants(&self, server_id: &str) -> Result<(), AppError> {
+        let mut tx = crate::db::begin(&self.db).await.or_internal("begin revoke server grants")?;
+        let at = now();
+        sqlx::query(
+            "update oauth_tokens set revoked_at = ? where revoked_at is null
+             and grant_id in (select id from oauth_grants where server_id = ?)",
+        )
+        .bind(at)
+        .bind(server_id)
+        .execute(&mut *tx)
+        .await
+        .or_internal("revoke server tokens")?;
+        sqlx::query("update oauth_grants set revoked_at = ? where server_id = ? and revoked_at is null")
+            .bind(at)
+            .bind(server_id)
+            .execute(&mut *tx)
+            .await
+            .or_internal("revoke server grants")?;
+        tx.commit().await.or_internal("commit revoke server grants")?;
+        Ok(())
+    }
+
+    /// A server's live grants (connected clients), most recently made first.
+    pub async fn grants(&self, server_id: &str) -> Result<Vec<ConnectedClient>, AppError> {
+        let rows: Vec<(String, String, Option<String>, String, i64, Option<i64>)> = sqlx::query_as(
+            "select g.id, g.client_id, c.name, u.email, g.created_at, g.last_used_at
+             from oauth_grants g join oauth_clients c on c.client_id = g.client_id join users u on u.id = g.user_id
+             where g.server_id = ? and g.revoked_at is null order by g.created_at desc, g.id desc",
+        )
+        .bind(server_id)
+        .fetch_all(&self.db)
+        .await
+        .or_internal("list grants")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, client_id, name, user_email, connected_at, last_used_at)| ConnectedClient {
+                id,
+                client_name: name.unwrap_or_else(|| client_id.clone()),
+                client_id,
+                user_email,
+                connected_at,
+                last_used_at,
+            })
+            .collect())
     }
 }
 

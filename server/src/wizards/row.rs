@@ -93,10 +93,7 @@ impl WizardRow {
             processing_error: problem.or(state.error),
             proposal,
             selected,
-            client_auth: self
-                .client_auth
-                .as_deref()
-                .map(|a| if a == "public" { ClientAuth::Public } else { ClientAuth::Bearer }),
+            client_auth: self.client_auth.as_deref().map(|a| ClientAuth::parse(&a)),
             credentials_needed: needed,
             server_id: self.server_id.clone(),
             created_at: self.created_at,

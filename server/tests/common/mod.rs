@@ -48,6 +48,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         sign_ups_per_hour: 1000,
         addr_file: None,
         allowed_hosts: Vec::new(),
+        extra_ca_file: None,
     }
 }
 
@@ -157,6 +158,7 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
 
 pub mod docs;
 pub mod interop;
+pub mod oauth;
 pub mod process;
 pub mod runner;
 pub mod sshd;

@@ -155,7 +155,12 @@ impl ServerHandler for SpecServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let relay = context.meta.get_progress_token().map(|token| Relay { peer: context.peer.clone(), token });
         let arguments = request.arguments.unwrap_or_default();
-        let work = self.0.call(&request.name, arguments, relay);
+        // The dispatcher put the OAuth caller (if any) on the HTTP request.
+        let caller = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<super::caller::OAuthCaller>());
+        let work = self.0.call(&request.name, arguments, relay, caller);
         tokio::select! {
             reply = work => reply
                 .map(|reply| CallToolResult::from(reply).into())

@@ -1,0 +1,214 @@
+//! Client access on the server page: how clients authenticate (public, a
+//! token, or OAuth sign-in), who may connect with OAuth, and the clients
+//! that are connected, each with Revoke.
+
+use super::tokens::date;
+use crate::api::{ChangeServer, RevokeClient, RotateServerToken, connected_clients};
+use crate::components::{BUTTON_SECONDARY, ConfirmButton, ErrorBanner, INPUT};
+use crate::model::{ClientAuth, ConnectedClient, OAuthAccess, ServerView, UpdateServer};
+use leptos::prelude::*;
+
+const MODES: [(ClientAuth, &str, &str); 3] = [
+    (ClientAuth::Bearer, "Token", "Clients send a bearer token (Cursor, VS Code, Claude Code, agents)."),
+    (
+        ClientAuth::OAuth,
+        "Sign in with OAuth",
+        "Clients send the user to AutoMCP to sign in and allow them (claude.ai, ChatGPT, and most others).",
+    ),
+    (ClientAuth::Public, "Public", "Anyone with the URL can call the tools with your credentials."),
+];
+
+/// `on_changed` gets the new token when the mode became `bearer`.
+#[component]
+pub fn ClientAccess(server: ServerView, on_changed: Callback<Option<String>>) -> impl IntoView {
+    let current = server.client_auth;
+    let chosen = RwSignal::new(current);
+    let change = ServerAction::<ChangeServer>::new();
+    let rotate = ServerAction::<RotateServerToken>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = change.value().get() {
+            on_changed.run(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(issued)) = rotate.value().get() {
+            on_changed.run(Some(issued.token));
+        }
+    });
+    let id = server.id.clone();
+    let apply = Callback::new(move |()| match chosen.get_untracked() {
+        ClientAuth::Bearer => {
+            rotate.dispatch(RotateServerToken { id: id.clone() });
+        }
+        other => {
+            change.dispatch(ChangeServer {
+                id: id.clone(),
+                input: UpdateServer { client_auth: Some(other), ..UpdateServer::default() },
+            });
+        }
+    });
+    let question = match current {
+        ClientAuth::Bearer => "Clients using the current token will stop working. Change how clients connect?",
+        ClientAuth::OAuth => "Every connected client will be signed out. Change how clients connect?",
+        ClientAuth::Public => "Clients connecting without credentials will be refused. Change how clients connect?",
+    };
+    let pending = Signal::derive(move || change.pending().get() || rotate.pending().get());
+    view! {
+        <section class="space-y-4 rounded-xl border border-slate-200 bg-white p-4" id="client-access">
+            <h2 class="text-lg font-semibold">"Client access"</h2>
+            <fieldset class="space-y-2">
+                {MODES.into_iter().map(|(mode, label, hint)| view! {
+                    <label class="flex items-start gap-2 text-sm">
+                        <input type="radio" name="client-auth" id=format!("auth-{}", mode.as_str())
+                            prop:checked=move || chosen.get() == mode on:change=move |_| chosen.set(mode)/>
+                        <span>
+                            <span class="font-medium">{label}</span>
+                            {(mode == current).then_some(" (current)")}
+                            <span class="block text-xs text-slate-500">{hint}</span>
+                        </span>
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <Show when=move || chosen.get() != current>
+                <ConfirmButton
+                    id="change-auth".into()
+                    label="Change client access"
+                    question=question.into()
+                    confirm_label="Yes, change"
+                    pending
+                    on_confirm=apply
+                />
+            </Show>
+            {move || change.value().get().and_then(Result::err).map(|error| view! { <ErrorBanner error id="auth-error"/> })}
+            {move || rotate.value().get().and_then(Result::err).map(|error| view! { <ErrorBanner error id="auth-error"/> })}
+            {(current == ClientAuth::OAuth).then(|| view! {
+                <WhoMayConnect server_id=server.id.clone() access=server.oauth_access.clone()/>
+                <ConnectedClients server_id=server.id.clone()/>
+            })}
+        </section>
+    }
+}
+
+/// Only the owner, any account here, or listed emails.
+#[component]
+fn WhoMayConnect(server_id: String, access: OAuthAccess) -> impl IntoView {
+    let save = ServerAction::<ChangeServer>::new();
+    let who = RwSignal::new(match &access {
+        OAuthAccess::Owner => "owner",
+        OAuthAccess::AnyAccount => "any_account",
+        OAuthAccess::Emails { .. } => "emails",
+    });
+    let emails = RwSignal::new(match access {
+        OAuthAccess::Emails { emails } => emails.join("\n"),
+        _ => String::new(),
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let access = match who.get_untracked() {
+            "any_account" => OAuthAccess::AnyAccount,
+            "emails" => OAuthAccess::Emails {
+                emails: emails
+                    .get_untracked()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
+            _ => OAuthAccess::Owner,
+        };
+        save.dispatch(ChangeServer {
+            id: server_id.clone(),
+            input: UpdateServer { oauth_access: Some(access), ..UpdateServer::default() },
+        });
+    };
+    view! {
+        <form class="space-y-2" id="who-may-connect" on:submit=submit>
+            <label class="block text-sm font-medium">
+                "Who may connect clients"
+                <select id="oauth-access" class=INPUT on:change=move |ev| who.set(match event_target_value(&ev).as_str() {
+                    "any_account" => "any_account",
+                    "emails" => "emails",
+                    _ => "owner",
+                })>
+                    <option value="owner" selected=move || who.get() == "owner">"Only me"</option>
+                    <option value="any_account" selected=move || who.get() == "any_account">"Any account of this AutoMCP"</option>
+                    <option value="emails" selected=move || who.get() == "emails">"Me and these accounts"</option>
+                </select>
+            </label>
+            <Show when=move || who.get() == "emails">
+                <textarea id="oauth-emails" class=INPUT rows="3" placeholder="one email per line"
+                    prop:value=move || emails.get() on:input=move |ev| emails.set(event_target_value(&ev))></textarea>
+            </Show>
+            <p class="text-xs text-slate-500">"Accounts you remove are refused from their next call on."</p>
+            <button type="submit" id="save-oauth-access" class=BUTTON_SECONDARY disabled=move || save.pending().get()>
+                {move || if save.pending().get() { "Saving…" } else { "Save" }}
+            </button>
+            {move || match save.value().get() {
+                Some(Ok(_)) => Some(view! { <p id="oauth-access-saved" class="text-sm text-green-800">"Saved."</p> }.into_any()),
+                Some(Err(error)) => Some(view! { <ErrorBanner error id="oauth-access-error"/> }.into_any()),
+                None => None,
+            }}
+        </form>
+    }
+}
+
+/// The clients users allowed, newest first, each with Revoke.
+#[component]
+fn ConnectedClients(server_id: String) -> impl IntoView {
+    let revoke = ServerAction::<RevokeClient>::new();
+    let id = server_id.clone();
+    let list = Resource::new(move || revoke.version().get(), move |_| connected_clients(id.clone()));
+    view! {
+        <div class="space-y-2" id="connected-clients">
+            <h3 class="text-sm font-medium">"Connected clients"</h3>
+            {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBanner error id="revoke-client-error"/> })}
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || {
+                    let server_id = server_id.clone();
+                    Suspend::new(async move {
+                        match list.await {
+                            Ok(clients) if clients.is_empty() => view! {
+                                <p class="text-sm text-slate-500" id="no-connected-clients">"No client is connected yet."</p>
+                            }.into_any(),
+                            Ok(clients) => view! {
+                                <ul class="divide-y divide-slate-100">
+                                    {clients.into_iter().map(|client| view! {
+                                        <ClientRow client server_id=server_id.clone() revoke/>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBanner error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn ClientRow(client: ConnectedClient, server_id: String, revoke: ServerAction<RevokeClient>) -> impl IntoView {
+    let used = client.last_used_at.map(|at| format!("last used {}", date(at))).unwrap_or_else(|| "not used yet".into());
+    let grant_id = client.id.clone();
+    view! {
+        <li class="flex flex-wrap items-center justify-between gap-2 py-2 text-sm" data-client=client.client_id.clone()>
+            <span>
+                <span class="font-medium" data-client-name="">{client.client_name.clone()}</span>
+                <span class="block text-xs text-slate-500">
+                    {format!("{} · connected {} · {used}", client.user_email, date(client.connected_at))}
+                </span>
+            </span>
+            <ConfirmButton
+                id=format!("revoke-{}", client.id)
+                label="Revoke"
+                question=format!("Sign {} out of this server?", client.client_name)
+                confirm_label="Yes, revoke"
+                pending=revoke.pending()
+                on_confirm=Callback::new(move |()| {
+                    revoke.dispatch(RevokeClient { id: server_id.clone(), grant_id: grant_id.clone() });
+                })
+            />
+        </li>
+    }
+}
