@@ -32,14 +32,20 @@ pub async fn sign_up(email: String, password: String) -> Result<UserView, AppErr
     Ok(session.user)
 }
 
-/// Signs in with email and password.
+/// Signs in with email and password, then goes to `next` (a path on this
+/// site; the dashboard otherwise).
 #[server(prefix = "/api/fn", endpoint = "log_in")]
-pub async fn log_in(email: String, password: String) -> Result<UserView, AppError> {
+pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<UserView, AppError> {
     let backend = ssr::backend()?;
     let session = backend.log_in(ssr::client_addr(), email, password).await.map_err(ssr::reply)?;
     ssr::set_cookie(&session.set_cookie);
-    leptos_axum::redirect("/dashboard");
+    leptos_axum::redirect(local_path(next.as_deref()).unwrap_or("/dashboard"));
     Ok(session.user)
+}
+
+/// `path` if it stays on this site (no scheme, no `//host`): never an open redirect.
+pub fn local_path(path: Option<&str>) -> Option<&str> {
+    path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']))
 }
 
 /// Ends the current session (harmless when there is none).
@@ -372,4 +378,20 @@ pub async fn machine_logs(id: String) -> Result<String, AppError> {
 pub async fn get_operation(id: String) -> Result<OperationView, AppError> {
     let backend = ssr::backend()?;
     backend.operation(&ssr::headers(), id).await.map_err(ssr::reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_log_in() {
+        assert_eq!(local_path(Some("/oauth/consent?a=b")), Some("/oauth/consent?a=b"));
+        for other in
+            ["//evil.example/x", "/\\evil.example", "https://evil.example/", "dashboard", "/a\r\nSet-Cookie: x"]
+        {
+            assert_eq!(local_path(Some(other)), None, "{other}");
+        }
+        assert_eq!(local_path(None), None);
+    }
 }

@@ -6,6 +6,7 @@
 //! never carry the token: VS Code asks for it in a password prompt, Cursor
 //! reads it from an environment variable.
 
+use crate::model::ClientAuth;
 use base64::Engine as _;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -71,8 +72,8 @@ fn remote(url_key: &str, endpoint: &str, header: Option<&String>) -> Value {
 
 /// Configurations for Claude Code, Cursor, VS Code, Windsurf, Gemini CLI,
 /// Claude Desktop (through `mcp-remote`) and any other client.
-pub fn client_configs(slug: &str, endpoint: &str, token: Option<&str>, needs_token: bool) -> Vec<ClientConfig> {
-    let header = bearer(token, needs_token);
+pub fn client_configs(slug: &str, endpoint: &str, token: Option<&str>, auth: ClientAuth) -> Vec<ClientConfig> {
+    let header = bearer(token, auth == ClientAuth::Bearer);
     let header_flag = header.as_ref().map(|h| format!(" --header \"Authorization: {h}\"")).unwrap_or_default();
     let mut vscode = remote("url", endpoint, header.as_ref());
     vscode["type"] = json!("http");
@@ -82,6 +83,11 @@ pub fn client_configs(slug: &str, endpoint: &str, token: Option<&str>, needs_tok
     }
     let generic = match &header {
         Some(header) => format!("URL: {endpoint}\nTransport: Streamable HTTP\nHeader: Authorization: {header}"),
+        None if auth == ClientAuth::OAuth => {
+            format!(
+                "URL: {endpoint}\nTransport: Streamable HTTP\nAuthentication: OAuth (the client signs in; no token)"
+            )
+        }
         None => format!("URL: {endpoint}\nTransport: Streamable HTTP\nNo authentication"),
     };
     vec![
@@ -173,7 +179,7 @@ mod tests {
 
     #[test]
     fn bearer_servers_carry_the_token_in_every_config() {
-        let configs = client_configs("pets", "https://a.example/mcp/pets", Some("amcp_srv_x"), true);
+        let configs = client_configs("pets", "https://a.example/mcp/pets", Some("amcp_srv_x"), ClientAuth::Bearer);
         assert_eq!(configs.len(), 7);
         for config in &configs {
             assert!(config.text.contains("https://a.example/mcp/pets"), "{}", config.client);
@@ -193,10 +199,13 @@ mod tests {
 
     #[test]
     fn public_servers_have_no_header_and_unknown_tokens_a_placeholder() {
-        let public = client_configs("pets", "https://a.example/mcp/pets", None, false);
+        let public = client_configs("pets", "https://a.example/mcp/pets", None, ClientAuth::Public);
         assert!(public.iter().all(|c| !c.text.contains("Authorization")));
-        let unknown = client_configs("pets", "https://a.example/mcp/pets", None, true);
+        let unknown = client_configs("pets", "https://a.example/mcp/pets", None, ClientAuth::Bearer);
         assert!(unknown.iter().all(|c| c.text.contains(TOKEN_PLACEHOLDER)));
+        let oauth = client_configs("pets", "https://a.example/mcp/pets", None, ClientAuth::OAuth);
+        assert!(oauth.iter().all(|c| !c.text.contains("Authorization")));
+        assert!(oauth.iter().any(|c| c.text.contains("Authentication: OAuth")));
     }
 
     #[test]

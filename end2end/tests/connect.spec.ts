@@ -1,39 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
-import { open, rpc, shot, signUp, watchForErrors } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { apiToken, deployServer, open, rpc, shot, signUp, watchForErrors } from "./helpers";
 
 const STUB = process.env.STUB_URL!;
-
-/** A personal API token, made on the tokens page. */
-async function apiToken(page: Page) {
-  await open(page, "/tokens");
-  await page.fill("#token-name", "e2e");
-  await page.click("#token-create");
-  return (await page.locator("#token-value").textContent())!.trim();
-}
-
-/** Creates and deploys a one-tool server through the API. */
-async function deployServer(baseURL: string, api: string, slug: string, extra: object = {}) {
-  const spec = {
-    name: "Connect desk",
-    slug,
-    tools: [
-      {
-        name: "get_weather",
-        description: "Current weather for a city",
-        input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-        action: { method: "GET", url: `${STUB}/weather/{city}` },
-      },
-    ],
-  };
-  const response = await fetch(`${baseURL}/api/v1/servers`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${api}`, "content-type": "application/json" },
-    body: JSON.stringify({ spec, deploy: true, ...extra }),
-  });
-  expect(response.status).toBe(201);
-  const created = await response.json();
-  return { id: created.server.id as string, endpoint: created.server.endpoint as string, token: created.token as string };
-}
 
 function decode(href: string, prefix: string) {
   return JSON.parse(decodeURIComponent(href.slice(prefix.length)));

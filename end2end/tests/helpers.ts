@@ -1,5 +1,7 @@
 import { expect, type Page, type TestInfo } from "@playwright/test";
 
+const STUB = process.env.STUB_URL!;
+
 /** Opens a page and waits until the wasm bundle has hydrated it. */
 export async function open(page: Page, path: string) {
   await page.goto(path);
@@ -38,16 +40,50 @@ export async function rpc(endpoint: string, token: string, method: string, param
   return (await response.json()).result;
 }
 
-const PASSWORD = "correct horse battery staple";
+export const PASSWORD = "correct horse battery staple";
 
 export async function signUp(page: Page, label: string) {
+  const email = uniqueEmail(label);
   await open(page, "/signup");
-  await page.fill("#email", uniqueEmail(label));
+  await page.fill("#email", email);
   await page.fill("#password", PASSWORD);
   await page.click("#submit");
   await expect(page).toHaveURL(/\/dashboard$/);
+  return email;
 }
 
 export async function shot(page: Page, info: TestInfo, name: string) {
   await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
+}
+
+/** A personal API token, made on the tokens page. */
+export async function apiToken(page: Page) {
+  await open(page, "/tokens");
+  await page.fill("#token-name", "e2e");
+  await page.click("#token-create");
+  return (await page.locator("#token-value").textContent())!.trim();
+}
+
+/** Creates and deploys a one-tool server through the API. */
+export async function deployServer(baseURL: string, api: string, slug: string, extra: object = {}, name = "Connect desk") {
+  const spec = {
+    name,
+    slug,
+    tools: [
+      {
+        name: "get_weather",
+        description: "Current weather for a city",
+        input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        action: { method: "GET", url: `${STUB}/weather/{city}` },
+      },
+    ],
+  };
+  const response = await fetch(`${baseURL}/api/v1/servers`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${api}`, "content-type": "application/json" },
+    body: JSON.stringify({ spec, deploy: true, ...extra }),
+  });
+  expect(response.status).toBe(201);
+  const created = await response.json();
+  return { id: created.server.id as string, endpoint: created.server.endpoint as string, token: created.token as string };
 }

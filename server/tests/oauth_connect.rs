@@ -390,3 +390,30 @@ async fn changing_client_auth_revokes_what_the_old_mode_issued() {
     let root = app.anonymous().get(app.url("/.well-known/oauth-protected-resource")).send().await.unwrap();
     assert_eq!(root.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn typescript_sdk_client_signs_in_with_its_oauth_provider() {
+    let app = TestApp::with_local_upstreams().await;
+    let upstream = Upstream::start().await;
+    let (server_id, api) = oauth_server(&app, &upstream, "ts").await;
+    let login = app
+        .anonymous()
+        .post(app.url("/api/fn/log_in"))
+        .header("origin", app.origin())
+        .header("accept", "application/json")
+        .form(&[("email", "owner-ts@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    let report = common::interop::run_oauth_client(&app.mcp_url("ts"), &cookie, "echo").await;
+    assert_eq!(report["tools"], json!(["echo"]), "{report}");
+    assert_ne!(report["result"]["isError"], json!(true), "{report}");
+    assert!(report["registered"].as_str().unwrap().starts_with("amcp_client_"), "{report}");
+    assert_eq!(report["iss"], app.origin());
+    let clients = json(app.api(Method::GET, &format!("/api/v1/servers/{server_id}/clients"), &api, None).await).await;
+    assert_eq!(clients[0]["client_name"], "TypeScript SDK test client", "{clients}");
+    let calls = poll_calls(&app, &api, &server_id).await;
+    assert_eq!(calls[0]["client"], "TypeScript SDK test client");
+}

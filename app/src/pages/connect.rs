@@ -15,9 +15,7 @@ pub struct ConnectTarget {
     pub id: String,
     pub slug: String,
     pub endpoint: String,
-    pub needs_token: bool,
-    /// Clients sign in with OAuth (no token to hand out).
-    pub oauth: bool,
+    pub auth: ClientAuth,
     pub live: bool,
 }
 
@@ -27,8 +25,7 @@ impl From<&ServerView> for ConnectTarget {
             id: server.id.clone(),
             slug: server.slug.clone(),
             endpoint: server.endpoint.clone(),
-            needs_token: server.client_auth == ClientAuth::Bearer,
-            oauth: server.client_auth == ClientAuth::OAuth,
+            auth: server.client_auth,
             live: server.status == ServerStatus::Active,
         }
     }
@@ -40,8 +37,7 @@ impl From<&crate::mcps::McpView> for ConnectTarget {
             id: mcp.id.clone(),
             slug: mcp.slug.clone(),
             endpoint: mcp.endpoint.clone(),
-            needs_token: mcp.client_auth == ClientAuth::Bearer,
-            oauth: mcp.client_auth == ClientAuth::OAuth,
+            auth: mcp.client_auth,
             live: mcp.status == ServerStatus::Active,
         }
     }
@@ -54,13 +50,14 @@ pub fn ConnectPanel(
     #[prop(default = None)]
     token: Option<String>,
 ) -> impl IntoView {
-    let (needs_token, oauth) = (server.needs_token, server.oauth);
+    let auth = server.auth;
+    let (needs_token, oauth) = (auth == ClientAuth::Bearer, auth == ClientAuth::OAuth);
     let token = RwSignal::new(token);
     let live = server.live;
     let (slug, endpoint) = (server.slug.clone(), server.endpoint.clone());
     let configs = {
         let (slug, endpoint) = (slug.clone(), endpoint.clone());
-        move || client_configs(&slug, &endpoint, token.get().as_deref(), needs_token)
+        move || client_configs(&slug, &endpoint, token.get().as_deref(), auth)
     };
     let links = install_links(&slug, &endpoint, needs_token);
     view! {
@@ -237,7 +234,7 @@ pub fn ConnectionSettings(server: ServerView) -> impl IntoView {
                     {if public {
                         "This server is public: browsers may call it only from the pages listed here. Desktop clients and agents are not affected."
                     } else {
-                        "Clients need the token, so any page may call it; listing origins changes nothing until the server is made public."
+                        "Clients need credentials (a token or a sign-in), so any page may call it; listing origins changes nothing until the server is made public."
                     }}
                 </span>
             </label>

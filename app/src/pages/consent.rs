@@ -63,7 +63,7 @@ fn Consent(request: ConsentView, query: String) -> impl IntoView {
             </div>
         </dl>
         {match (request.signed_in_as.clone(), request.refusal.clone()) {
-            (None, _) => view! { <SignInFirst/> }.into_any(),
+            (None, _) => view! { <SignInFirst query=query.clone()/> }.into_any(),
             (Some(email), Some(refusal)) => view! {
                 <p class="mb-4 rounded-lg bg-amber-50 p-3 text-sm text-amber-800" id="consent-refusal">{refusal}</p>
                 <p class="mb-4 text-sm text-slate-600">{format!("Signed in as {email}.")}</p>
@@ -86,9 +86,9 @@ fn Consent(request: ConsentView, query: String) -> impl IntoView {
     }
 }
 
-/// Sign in here; the page then shows Allow and Deny.
+/// Sign in here; back on this page, it shows Allow and Deny.
 #[component]
-fn SignInFirst() -> impl IntoView {
+fn SignInFirst(query: String) -> impl IntoView {
     let auth = Auth::get();
     let pending = auth.log_in.pending();
     view! {
@@ -96,6 +96,7 @@ fn SignInFirst() -> impl IntoView {
         <ActionForm action=auth.log_in attr:class="space-y-4" attr:id="consent-login">
             <Field name="email" label="Email" kind="email" autocomplete="email"/>
             <Field name="password" label="Password" kind="password" autocomplete="current-password"/>
+            <input type="hidden" name="next" value=format!("/oauth/consent?{query}")/>
             <ActionError value=auth.log_in.value()/>
             <button type="submit" id="consent-login-submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=pending>
                 {move || if pending.get() { "Logging in…" } else { "Log in" }}

@@ -45,6 +45,17 @@ pub struct Client {
     pub fetched_at: i64,
 }
 
+/// A live grant as listed.
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    client_id: String,
+    name: Option<String>,
+    email: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
 /// A server a client asks to connect to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerTarget {
@@ -459,7 +470,7 @@ impl OAuthStore {
 
     /// A server's live grants (connected clients), most recently made first.
     pub async fn grants(&self, server_id: &str) -> Result<Vec<ConnectedClient>, AppError> {
-        let rows: Vec<(String, String, Option<String>, String, i64, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<GrantRow> = sqlx::query_as(
             "select g.id, g.client_id, c.name, u.email, g.created_at, g.last_used_at
              from oauth_grants g join oauth_clients c on c.client_id = g.client_id join users u on u.id = g.user_id
              where g.server_id = ? and g.revoked_at is null order by g.created_at desc, g.id desc",
@@ -470,13 +481,13 @@ impl OAuthStore {
         .or_internal("list grants")?;
         Ok(rows
             .into_iter()
-            .map(|(id, client_id, name, user_email, connected_at, last_used_at)| ConnectedClient {
-                id,
-                client_name: name.unwrap_or_else(|| client_id.clone()),
-                client_id,
-                user_email,
-                connected_at,
-                last_used_at,
+            .map(|row| ConnectedClient {
+                id: row.id,
+                client_name: row.name.unwrap_or_else(|| row.client_id.clone()),
+                client_id: row.client_id,
+                user_email: row.email,
+                connected_at: row.created_at,
+                last_used_at: row.last_used_at,
             })
             .collect())
     }

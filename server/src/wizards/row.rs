@@ -93,7 +93,7 @@ impl WizardRow {
             processing_error: problem.or(state.error),
             proposal,
             selected,
-            client_auth: self.client_auth.as_deref().map(|a| ClientAuth::parse(&a)),
+            client_auth: self.client_auth.as_deref().map(ClientAuth::parse),
             credentials_needed: needed,
             server_id: self.server_id.clone(),
             created_at: self.created_at,

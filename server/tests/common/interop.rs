@@ -162,6 +162,23 @@ pub async fn run_client(client: Client, url: &str, token: Option<&str>, tool: &s
     serde_json::from_str(line).unwrap()
 }
 
+/// The TypeScript SDK client with its OAuth provider against `url`, the
+/// user's part played with `cookie` (a signed-in session). Returns its JSON
+/// report (`{tools, result, registered, iss}` or `{error}`).
+pub async fn run_oauth_client(url: &str, cookie: &str, tool: &str) -> Value {
+    let mut command = tokio::process::Command::new(node());
+    command.arg(interop_dir().join("ts_oauth_client.mjs")).args([url, cookie, tool]).kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("the OAuth client finishes within 60 s")
+        .expect("the client runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rev().find(|line| line.starts_with('{')).unwrap_or_else(|| {
+        panic!("the OAuth client printed no report; stderr: {}", String::from_utf8_lossy(&output.stderr))
+    });
+    serde_json::from_str(line).unwrap()
+}
+
 /// A TCP proxy in front of a source that can be told to reset its
 /// connections (RST) on their next bytes, as a crashing peer or a broken
 /// network path does.
