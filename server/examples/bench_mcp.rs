@@ -191,8 +191,22 @@ fn call_body(i: usize) -> String {
 
 /// Closed-loop load: `connections` workers POST tools/call for `secs` seconds.
 async fn load(pid: u32, urls: Arc<Vec<String>>, connections: usize, secs: u64) -> Figures {
-    let client =
-        reqwest::Client::builder().tcp_nodelay(true).no_proxy().pool_max_idle_per_host(connections).build().unwrap();
+    load_as(pid, urls, connections, secs, None).await
+}
+
+/// [`load`] with `Authorization: Bearer <token>` on every call.
+async fn load_as(pid: u32, urls: Arc<Vec<String>>, connections: usize, secs: u64, token: Option<String>) -> Figures {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = &token {
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .no_proxy()
+        .pool_max_idle_per_host(connections)
+        .default_headers(headers)
+        .build()
+        .unwrap();
     // Warm up connections and caches.
     for i in 0..connections.max(4) * 4 {
         let url = &urls[i % urls.len()];
@@ -279,6 +293,54 @@ fn print(label: &str, f: &Figures) {
     );
 }
 
+/// An OAuth access token for the `oauth` server `slug`, obtained as a client
+/// does: registration, the owner's consent (signed in), code + PKCE.
+async fn oauth_access_token(base: &str, slug: &str) -> String {
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const REDIRECT: &str = "http://127.0.0.1:7777/callback";
+    let browser =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = [("email", "bench@example.com"), ("password", "correct horse battery staple")];
+    let response =
+        browser.post(format!("{base}/api/fn/log_in")).header("origin", base).form(&login).send().await.unwrap();
+    assert!(response.status().is_success() || response.status().is_redirection(), "log in: {}", response.status());
+    let registration = serde_json::json!({"client_name": "bench", "redirect_uris": [REDIRECT]});
+    let registered: serde_json::Value =
+        browser.post(format!("{base}/oauth/register")).json(&registration).send().await.unwrap().json().await.unwrap();
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let resource = format!("{base}/mcp/{slug}");
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("resource", &resource),
+        ])
+        .finish();
+    let decided = browser
+        .post(format!("{base}/oauth/authorize?{query}"))
+        .header("origin", base)
+        .form(&[("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    let location = decided.headers()["location"].to_str().unwrap().to_owned();
+    let code = url::Url::parse(&location).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("client_id", &client_id),
+        ("code_verifier", VERIFIER),
+        ("resource", &resource),
+    ];
+    let tokens: serde_json::Value =
+        browser.post(format!("{base}/oauth/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
 fn spec(slug: &str, upstream: &str) -> serde_json::Value {
     serde_json::json!({
         "name": slug, "slug": slug,
@@ -322,13 +384,13 @@ async fn bench() {
     let pid = hosted.child.id();
     let api = reqwest::Client::new();
     let base = format!("http://{}", hosted.addr);
-    let create = |slug: String| {
+    let create_as = |slug: String, client_auth: &'static str| {
         let api = api.clone();
         let base = base.clone();
         let token = token.clone();
         let body = serde_json::json!({
             "spec": spec(&slug, &upstream.addr),
-            "client_auth": "public",
+            "client_auth": client_auth,
             "deploy": true,
             "limits": {"calls_per_minute": 100000, "burst": 100000, "max_concurrency": 64}
         });
@@ -338,6 +400,7 @@ async fn bench() {
             assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
         }
     };
+    let create = |slug: String| create_as(slug, "public");
 
     println!("AutoMCP MCP engine benchmark ({secs} s per measurement, loopback, {} cores)", num_cpus());
     create("s0".into()).await;
@@ -352,6 +415,18 @@ async fn bench() {
         let h = load(pid, one.clone(), connections, secs).await;
         print(&format!("/mcp/{{slug}}, 1 mounted, c={connections}"), &h);
         results.push((connections, s, h));
+    }
+
+    // The same server behind OAuth: every call's access token is looked up
+    // (one indexed query) and checked against the server and its owner's rule.
+    create_as("oa".into(), "oauth").await;
+    let access = oauth_access_token(&base, "oa").await;
+    let oauth_url = Arc::new(vec![format!("{base}/mcp/oa")]);
+    let mut oauth = Vec::new();
+    for connections in [1, 16] {
+        let o = load_as(pid, oauth_url.clone(), connections, secs, Some(access.clone())).await;
+        print(&format!("/mcp/{{slug}} with OAuth, c={connections}"), &o);
+        oauth.push(o);
     }
 
     // A server made from an MCP source (the standalone rmcp server above):
@@ -464,6 +539,14 @@ async fn bench() {
         );
     }
     println!("single-connection p50 through /mcp/{{slug}}: {:.3} ms (target < 1 ms)", ms(results[0].2.p50));
+    for ((connections, _, h), o) in results.iter().zip(&oauth) {
+        println!(
+            "c={connections:<2}: OAuth-protected / public = {:.2} calls/s; p50 +{:.3} ms; server CPU +{:.1} µs/call",
+            o.per_sec / h.per_sec,
+            ms(o.p50) - ms(h.p50),
+            o.cpu_per_call_us - h.cpu_per_call_us
+        );
+    }
     for ((connections, s, _), f) in results.iter().zip(&forwarded) {
         println!(
             "c={connections:<2}: forwarded through /mcp/{{slug}}: {:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms; \

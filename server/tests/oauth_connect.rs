@@ -7,7 +7,9 @@
 mod common;
 
 use app::model::Tier;
-use common::oauth::{approve, consent_view, decide, open_consent, params_of};
+use common::oauth::{
+    REDIRECT, VERIFIER, approve, authorization_url, consent_view, decide, open_consent, params_of, register, tokens_for,
+};
 use common::upstream::Upstream;
 use common::{PASSWORD, TestApp, json, spec, tool};
 use reqwest::{Method, StatusCode};
@@ -17,10 +19,6 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::auth::{AuthClient, AuthorizationRequest, OAuthState};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-
-const REDIRECT: &str = "http://127.0.0.1:7777/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// An app with an owner (signed in in `app.client`) and a live `oauth` server.
 async fn oauth_server(app: &TestApp, upstream: &Upstream, slug: &str) -> (String, String) {
@@ -139,52 +137,6 @@ async fn poll_calls(app: &TestApp, api: &str, server_id: &str) -> Vec<Value> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("no call was logged");
-}
-
-/// A registered client and an authorization URL for `slug` with `extra` params.
-async fn authorization_url(app: &TestApp, client_id: &str, slug: &str, extra: &[(&str, &str)]) -> String {
-    let resource = app.mcp_url(slug);
-    let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("state", "s-123")
-        .append_pair("code_challenge", CHALLENGE)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("resource", &resource);
-    for (name, value) in extra {
-        url.query_pairs_mut().append_pair(name, value);
-    }
-    url.to_string()
-}
-
-async fn register(app: &TestApp) -> String {
-    let response = app
-        .anonymous()
-        .post(app.url("/oauth/register"))
-        .json(&json!({"client_name": "Test client", "redirect_uris": [REDIRECT]}))
-        .send()
-        .await
-        .unwrap();
-    json(response).await["client_id"].as_str().unwrap().to_owned()
-}
-
-/// Allows, then exchanges the code: the token response.
-async fn tokens_for(app: &TestApp, client_id: &str, slug: &str) -> Value {
-    let back = approve(app, &authorization_url(app, client_id, slug, &[]).await).await;
-    let code = params_of(&back)["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("resource", &app.mcp_url(slug)),
-    ];
-    let response = app.anonymous().post(app.url("/oauth/token")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    json(response).await
 }
 
 /// Where a GET of the authorization URL sends the browser.

@@ -7,15 +7,11 @@
 mod common;
 
 use app::model::Tier;
-use common::oauth::{Documents, approve, consent_view, params_of};
+use common::oauth::{CHALLENGE, Documents, REDIRECT, VERIFIER, approve, consent_view, params_of};
 use common::upstream::Upstream;
 use common::{PASSWORD, TestApp, json, spec, tool};
 use reqwest::StatusCode;
 use serde_json::json;
-
-const REDIRECT: &str = "http://127.0.0.1:7777/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn document(client_id: &str) -> String {
     json!({

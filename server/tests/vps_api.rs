@@ -8,7 +8,7 @@ mod common;
 use app::model::Tier;
 use common::sshd::Sshd;
 use common::upstream::Upstream;
-use common::{Era, TestApp, call, json, mcp_client, text};
+use common::{Era, TestApp, call, json, mcp_client, oauth, text};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -53,7 +53,7 @@ async fn a_paid_server_moves_to_a_machine_and_keeps_its_url() {
     // A live server hosted here first, with its client token.
     let spec = json!({"name": "Weather", "slug": "weather", "tools": [tool("forecast", &up), tool("alerts", &up)]});
     let (server, client_token) = app.deploy(&token, spec.clone(), json!({"credentials": {"key": "k-1"}})).await;
-    let client_token = client_token.unwrap();
+    let mut client_token = client_token.unwrap();
     assert_eq!(listed(&app, &client_token).await, ["forecast", "alerts"]);
 
     // Register the machine: a key pair is generated, and its public key goes
@@ -140,6 +140,23 @@ async fn a_paid_server_moves_to_a_machine_and_keeps_its_url() {
     let done = op(&app, &token, &format!("/api/v1/servers/{server}/vps/rollback"), None).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(listed(&app, &client_token).await, ["forecast", "alerts"]);
+
+    // Clients may sign in with OAuth: that happens here, and the forwarded
+    // call still carries the runner token to the machine.
+    let body = json!({"client_auth": "oauth"});
+    let response = app.api(Method::PUT, &format!("/api/v1/servers/{server}"), &token, Some(body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.log_in("paid@example.com", common::PASSWORD).await.status(), StatusCode::OK);
+    let client_id = oauth::register(&app).await;
+    let access = oauth::tokens_for(&app, &client_id, "weather").await["access_token"].as_str().unwrap().to_owned();
+    let before = up.seen().len();
+    let client = mcp_client(&app.mcp_url("weather"), Some(&access), Era::Modern).await.unwrap();
+    let result = call(&client, "forecast", json!({"city": "Oslo"})).await.unwrap();
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(up.seen().len(), before + 1, "the call reached the machine and its upstream");
+    let rotated = app.api(Method::POST, &format!("/api/v1/servers/{server}/token"), &token, None).await;
+    client_token = json(rotated).await["token"].as_str().unwrap().to_owned();
+    assert!(mcp_client(&app.mcp_url("weather"), Some(&access), Era::Modern).await.is_err(), "signed out by the switch");
 
     // Logs.
     let response = app.api(Method::GET, &format!("/api/v1/servers/{server}/vps/logs"), &token, None).await;

@@ -2,12 +2,18 @@
 //! and consent, played over HTTP with the browser's cookies), and an https
 //! server on loopback for client metadata documents.
 
-use super::TestApp;
+use super::{TestApp, json};
 use reqwest::StatusCode;
 use rustls_pki_types::pem::PemObject;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// The redirect URI, PKCE verifier and challenge (RFC 7636's example) the tests use.
+pub const REDIRECT: &str = "http://127.0.0.1:7777/callback";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// Follows an authorization URL as the signed-in browser does: to the
 /// consent page, whose request view it returns, with the query to post back.
@@ -54,6 +60,53 @@ pub async fn approve(app: &TestApp, authorization_url: &str) -> String {
     let (view, query) = open_consent(app, authorization_url).await;
     assert!(view.get("error").is_none(), "the consent page refused: {view}");
     decide(app, &query, "allow").await
+}
+
+/// An authorization URL of `client_id` for `slug`, with `extra` params.
+pub async fn authorization_url(app: &TestApp, client_id: &str, slug: &str, extra: &[(&str, &str)]) -> String {
+    let resource = app.mcp_url(slug);
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("state", "s-123")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("resource", &resource);
+    for (name, value) in extra {
+        url.query_pairs_mut().append_pair(name, value);
+    }
+    url.to_string()
+}
+
+/// A client registered dynamically (RFC 7591) with [`REDIRECT`].
+pub async fn register(app: &TestApp) -> String {
+    let response = app
+        .anonymous()
+        .post(app.url("/oauth/register"))
+        .json(&json!({"client_name": "Test client", "redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    json(response).await["client_id"].as_str().unwrap().to_owned()
+}
+
+/// Allows, then exchanges the code: the token response.
+pub async fn tokens_for(app: &TestApp, client_id: &str, slug: &str) -> Value {
+    let back = approve(app, &authorization_url(app, client_id, slug, &[]).await).await;
+    let code = params_of(&back)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("resource", &app.mcp_url(slug)),
+    ];
+    let response = app.anonymous().post(app.url("/oauth/token")).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    json(response).await
 }
 
 /// The query parameters of a redirect.
