@@ -159,6 +159,7 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
 pub mod docs;
 pub mod interop;
 pub mod oauth;
+pub mod postgres;
 pub mod process;
 pub mod runner;
 pub mod sshd;
