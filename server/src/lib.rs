@@ -23,6 +23,7 @@ pub mod services;
 pub mod sources;
 pub mod standalone;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
 pub mod throttle;
 pub mod vps;

@@ -698,7 +698,7 @@ impl Servers {
     }
 
     fn oauth_store(&self) -> crate::oauth::store::OAuthStore {
-        crate::oauth::store::OAuthStore::new(self.db.clone())
+        crate::oauth::store::OAuthStore::new(self.db.clone().into())
     }
 
     /// The clients users connected to the server (OAuth grants), newest first.

@@ -8,9 +8,10 @@
 use super::client_metadata::ClientMetadata;
 use super::tokens::{self, Kind};
 use super::{ErrorCode, OAuthError};
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::engine::caller::OAuthCaller;
 use crate::error::ResultExt;
+use crate::store::{Db, Tx};
 use app::model::{AppError, ClientAuth, ConnectedClient, OAuthAccess};
 
 /// A client-caused refusal inside, a database failure outside.
@@ -138,9 +139,9 @@ impl OAuthStore {
     ) -> Result<(), AppError> {
         let uris = serde_json::to_string(&metadata.redirect_uris).or_internal("serialize redirect URIs")?;
         let at = now();
-        sqlx::query(
+        crate::on_db!(&self.db, pool => sqlx::query(
             "insert into oauth_clients (client_id, kind, name, client_uri, redirect_uris, registered_from, created_at, fetched_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)
              on conflict (client_id) do update set name = excluded.name, client_uri = excluded.client_uri,
                 redirect_uris = excluded.redirect_uris, fetched_at = excluded.fetched_at",
         )
@@ -152,29 +153,30 @@ impl OAuthStore {
         .bind(registered_from)
         .bind(at)
         .bind(at)
-        .execute(&self.db)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .or_internal("save OAuth client")?;
         Ok(())
     }
 
     /// Clients registered from `address` since `since` (seconds).
     pub async fn registrations_since(&self, address: &str, since: i64) -> Result<i64, AppError> {
-        sqlx::query_scalar("select count(*) from oauth_clients where registered_from = ? and created_at >= ?")
+        crate::on_db!(&self.db, pool => sqlx::query_scalar("select count(*) from oauth_clients where registered_from = $1 and created_at >= $2")
             .bind(address)
             .bind(since)
-            .fetch_one(&self.db)
-            .await
+            .fetch_one(pool)
+            .await)
             .or_internal("count OAuth registrations")
     }
 
     pub async fn client(&self, client_id: &str) -> Result<Option<Client>, AppError> {
-        let row: Option<ClientRow> = sqlx::query_as(
-            "select client_id, kind, name, client_uri, redirect_uris, fetched_at from oauth_clients where client_id = ?",
+        let row: Option<ClientRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "select client_id, kind, name, client_uri, redirect_uris, fetched_at from oauth_clients where client_id = $1",
         )
         .bind(client_id)
-        .fetch_optional(&self.db)
-        .await
+        .fetch_optional(pool)
+        .await)
         .or_internal("load OAuth client")?;
         let Some(row) = row else { return Ok(None) };
         let kind = if row.kind == "document" { ClientKind::Document } else { ClientKind::Registered };
@@ -198,10 +200,10 @@ impl OAuthStore {
         redirect_uri: &str,
         challenge: &str,
     ) -> Result<String, AppError> {
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin consent")?;
+        let mut tx = self.db.begin().await.or_internal("begin consent")?;
         let at = now();
-        let grant_id: String = sqlx::query_scalar(
-            "insert into oauth_grants (id, server_id, client_id, user_id, created_at) values (?, ?, ?, ?, ?)
+        let grant_id: String = crate::on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "insert into oauth_grants (id, server_id, client_id, user_id, created_at) values ($1, $2, $3, $4, $5)
              on conflict (server_id, client_id, user_id) do update set revoked_at = null
              returning id",
         )
@@ -210,20 +212,21 @@ impl OAuthStore {
         .bind(client_id)
         .bind(user_id)
         .bind(at)
-        .fetch_one(&mut *tx)
-        .await
+        .fetch_one(conn)
+        .await)
         .or_internal("record consent")?;
         let (code, hash) = tokens::issue(Kind::Code);
-        sqlx::query(
-            "insert into oauth_codes (code_hash, grant_id, redirect_uri, challenge, expires_at) values (?, ?, ?, ?, ?)",
+        crate::on_tx!(&mut tx, conn => sqlx::query(
+            "insert into oauth_codes (code_hash, grant_id, redirect_uri, challenge, expires_at) values ($1, $2, $3, $4, $5)",
         )
         .bind(hash)
         .bind(&grant_id)
         .bind(redirect_uri)
         .bind(challenge)
         .bind(at + Kind::Code.lifetime().as_secs() as i64)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
+        .map(|done| done.rows_affected()))
         .or_internal("store code")?;
         tx.commit().await.or_internal("commit consent")?;
         Ok(code)
@@ -232,15 +235,15 @@ impl OAuthStore {
     /// Spends a code. A code presented twice revokes what the first use
     /// issued (RFC 6749 §4.1.2).
     pub async fn redeem_code(&self, code: &str, client_id: &str) -> Outcome<Redeemed> {
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin redeem")?;
-        let row: Option<CodeRow> = sqlx::query_as(
+        let mut tx = self.db.begin().await.or_internal("begin redeem")?;
+        let row: Option<CodeRow> = crate::on_tx!(&mut tx, conn => sqlx::query_as(
             "select c.grant_id, c.redirect_uri, c.challenge, c.expires_at, c.used_at,
                     g.client_id, g.revoked_at as grant_revoked_at
-             from oauth_codes c join oauth_grants g on g.id = c.grant_id where c.code_hash = ?",
+             from oauth_codes c join oauth_grants g on g.id = c.grant_id where c.code_hash = $1",
         )
         .bind(tokens::hash(code))
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn)
+        .await)
         .or_internal("load code")?;
         let invalid = |why: &str| Ok(Err(OAuthError::new(ErrorCode::InvalidGrant, why)));
         let Some(row) = row else {
@@ -258,12 +261,13 @@ impl OAuthStore {
         if row.expires_at <= now() || row.grant_revoked_at.is_some() {
             return invalid("the code has expired");
         }
-        sqlx::query("update oauth_codes set used_at = ? where code_hash = ?")
+        crate::on_tx!(&mut tx, conn => sqlx::query("update oauth_codes set used_at = $1 where code_hash = $2")
             .bind(now())
             .bind(tokens::hash(code))
-            .execute(&mut *tx)
+            .execute(conn)
             .await
-            .or_internal("spend code")?;
+            .map(|done| done.rows_affected()))
+        .or_internal("spend code")?;
         tx.commit().await.or_internal("commit redeem")?;
         Ok(Ok(Redeemed { grant_id, redirect_uri: row.redirect_uri, challenge: row.challenge }))
     }
@@ -275,18 +279,19 @@ impl OAuthStore {
         let (access, access_hash) = tokens::issue(Kind::Access);
         let (refresh, refresh_hash) = tokens::issue(Kind::Refresh);
         let at = now();
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin issue")?;
+        let mut tx = self.db.begin().await.or_internal("begin issue")?;
         for (hash, kind) in [(access_hash, Kind::Access), (refresh_hash, Kind::Refresh)] {
-            sqlx::query(
-                "insert into oauth_tokens (token_hash, grant_id, kind, family, expires_at) values (?, ?, ?, ?, ?)",
+            crate::on_tx!(&mut tx, conn => sqlx::query(
+                "insert into oauth_tokens (token_hash, grant_id, kind, family, expires_at) values ($1, $2, $3, $4, $5)",
             )
             .bind(hash)
             .bind(grant_id)
             .bind(if kind == Kind::Access { "access" } else { "refresh" })
             .bind(&family)
             .bind(at + kind.lifetime().as_secs() as i64)
-            .execute(&mut *tx)
+            .execute(conn)
             .await
+            .map(|done| done.rows_affected()))
             .or_internal("store token")?;
         }
         tx.commit().await.or_internal("commit issue")?;
@@ -296,16 +301,16 @@ impl OAuthStore {
     /// Spends a refresh token: returns its grant and family. A spent one
     /// presented again revokes the whole family (a stolen copy is in use).
     pub async fn spend_refresh(&self, refresh_token: &str, client_id: &str) -> Outcome<(String, String)> {
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin refresh")?;
-        let row: Option<RefreshRow> = sqlx::query_as(
+        let mut tx = self.db.begin().await.or_internal("begin refresh")?;
+        let row: Option<RefreshRow> = crate::on_tx!(&mut tx, conn => sqlx::query_as(
             "select t.grant_id, t.family, t.expires_at, t.used_at, t.revoked_at,
                     g.client_id, g.revoked_at as grant_revoked_at
              from oauth_tokens t join oauth_grants g on g.id = t.grant_id
-             where t.token_hash = ? and t.kind = 'refresh'",
+             where t.token_hash = $1 and t.kind = 'refresh'",
         )
         .bind(tokens::hash(refresh_token))
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn)
+        .await)
         .or_internal("load refresh token")?;
         let invalid = |why: &str| Ok(Err(OAuthError::new(ErrorCode::InvalidGrant, why)));
         let Some(row) = row else {
@@ -316,11 +321,12 @@ impl OAuthStore {
             return invalid("the refresh token was issued to another client");
         }
         if row.used_at.is_some() {
-            sqlx::query("update oauth_tokens set revoked_at = ? where family = ? and revoked_at is null")
+            crate::on_tx!(&mut tx, conn => sqlx::query("update oauth_tokens set revoked_at = $1 where family = $2 and revoked_at is null")
                 .bind(now())
                 .bind(&family)
-                .execute(&mut *tx)
+                .execute(conn)
                 .await
+                .map(|done| done.rows_affected()))
                 .or_internal("revoke refresh family")?;
             tx.commit().await.or_internal("commit refresh reuse")?;
             return invalid("the refresh token was already used; every token of its chain is revoked");
@@ -331,30 +337,32 @@ impl OAuthStore {
         if row.expires_at <= now() {
             return invalid("the refresh token has expired");
         }
-        sqlx::query("update oauth_tokens set used_at = ? where token_hash = ?")
+        crate::on_tx!(&mut tx, conn => sqlx::query("update oauth_tokens set used_at = $1 where token_hash = $2")
             .bind(now())
             .bind(tokens::hash(refresh_token))
-            .execute(&mut *tx)
+            .execute(conn)
             .await
-            .or_internal("spend refresh token")?;
+            .map(|done| done.rows_affected()))
+        .or_internal("spend refresh token")?;
         tx.commit().await.or_internal("commit refresh")?;
         Ok(Ok((grant_id, family)))
     }
 
     /// Who a presented access token stands for, if it is valid now.
     pub async fn access(&self, access_token: &str) -> Result<Option<OAuthCaller>, AppError> {
-        let row: Option<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+        let row: Option<(String, String, String, String, String, Option<String>)> =
+            crate::on_db!(&self.db, pool => sqlx::query_as(
             "select g.id, g.server_id, g.user_id, u.email, g.client_id, c.name
              from oauth_tokens t join oauth_grants g on g.id = t.grant_id
              join users u on u.id = g.user_id join oauth_clients c on c.client_id = g.client_id
-             where t.token_hash = ? and t.kind = 'access' and t.revoked_at is null and t.expires_at > ?
+             where t.token_hash = $1 and t.kind = 'access' and t.revoked_at is null and t.expires_at > $2
                and g.revoked_at is null",
         )
         .bind(tokens::hash(access_token))
         .bind(now())
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("check access token")?;
+        .fetch_optional(pool)
+        .await)
+            .or_internal("check access token")?;
         Ok(row.map(|(grant_id, server_id, user_id, user_email, client_id, name)| OAuthCaller {
             grant_id,
             server_id,
@@ -368,14 +376,15 @@ impl OAuthStore {
     /// Notes that a grant was used (at most once a minute per grant).
     pub async fn touch_grant(&self, grant_id: &str) -> Result<(), AppError> {
         let at = now();
-        sqlx::query(
-            "update oauth_grants set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)",
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "update oauth_grants set last_used_at = $1 where id = $2 and (last_used_at is null or last_used_at < $3)",
         )
         .bind(at)
         .bind(grant_id)
         .bind(at - 60)
-        .execute(&self.db)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .or_internal("note grant use")?;
         Ok(())
     }
@@ -383,47 +392,48 @@ impl OAuthStore {
     /// RFC 7009: revokes a token the client holds (a refresh token with its
     /// chain). Unknown tokens are not an error.
     pub async fn revoke_token(&self, token: &str, client_id: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "update oauth_tokens set revoked_at = ?
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "update oauth_tokens set revoked_at = $1
              where revoked_at is null and family in (
                 select t.family from oauth_tokens t join oauth_grants g on g.id = t.grant_id
-                where t.token_hash = ? and t.kind = 'refresh' and g.client_id = ?)
+                where t.token_hash = $2 and t.kind = 'refresh' and g.client_id = $3)
                 or token_hash in (
                 select t.token_hash from oauth_tokens t join oauth_grants g on g.id = t.grant_id
-                where t.token_hash = ? and g.client_id = ?)",
+                where t.token_hash = $4 and g.client_id = $5)",
         )
         .bind(now())
         .bind(tokens::hash(token))
         .bind(client_id)
         .bind(tokens::hash(token))
         .bind(client_id)
-        .execute(&self.db)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .or_internal("revoke token")?;
         Ok(())
     }
 
     /// The slug of the server a grant is for.
     pub async fn grant_slug(&self, grant_id: &str) -> Result<Option<String>, AppError> {
-        sqlx::query_scalar("select s.slug from oauth_grants g join servers s on s.id = g.server_id where g.id = ?")
+        crate::on_db!(&self.db, pool => sqlx::query_scalar("select s.slug from oauth_grants g join servers s on s.id = g.server_id where g.id = $1")
             .bind(grant_id)
-            .fetch_optional(&self.db)
-            .await
+            .fetch_optional(pool)
+            .await)
             .or_internal("load grant server")
     }
 
     /// The owner revokes a connected client: the grant and all its tokens.
     pub async fn revoke_grant(&self, server_id: &str, grant_id: &str) -> Result<bool, AppError> {
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin revoke grant")?;
+        let mut tx = self.db.begin().await.or_internal("begin revoke grant")?;
         let changed =
-            sqlx::query("update oauth_grants set revoked_at = ? where id = ? and server_id = ? and revoked_at is null")
+            crate::on_tx!(&mut tx, conn => sqlx::query("update oauth_grants set revoked_at = $1 where id = $2 and server_id = $3 and revoked_at is null")
                 .bind(now())
                 .bind(grant_id)
                 .bind(server_id)
-                .execute(&mut *tx)
+                .execute(conn)
                 .await
-                .or_internal("revoke grant")?
-                .rows_affected();
+                .map(|done| done.rows_affected()))
+                .or_internal("revoke grant")?;
         revoke_grant_tokens(&mut tx, grant_id).await?;
         tx.commit().await.or_internal("commit revoke grant")?;
         Ok(changed == 1)
@@ -431,10 +441,10 @@ impl OAuthStore {
     /// The server a slug names, as the authorization endpoint needs it.
     pub async fn server_for_slug(&self, slug: &str) -> Result<Option<ServerTarget>, AppError> {
         let row: Option<(String, String, String, String, String, Option<String>)> =
-            sqlx::query_as("select id, owner_id, name, status, client_auth, oauth_access from servers where slug = ?")
+            crate::on_db!(&self.db, pool => sqlx::query_as("select id, owner_id, name, status, client_auth, oauth_access from servers where slug = $1")
                 .bind(slug)
-                .fetch_optional(&self.db)
-                .await
+                .fetch_optional(pool)
+                .await)
                 .or_internal("load server for authorization")?;
         Ok(row.map(|(id, owner_id, name, status, client_auth, access)| ServerTarget {
             id,
@@ -447,22 +457,24 @@ impl OAuthStore {
 
     /// Every grant of a server and their tokens (its client auth changed).
     pub async fn revoke_server_grants(&self, server_id: &str) -> Result<(), AppError> {
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin revoke server grants")?;
+        let mut tx = self.db.begin().await.or_internal("begin revoke server grants")?;
         let at = now();
-        sqlx::query(
-            "update oauth_tokens set revoked_at = ? where revoked_at is null
-             and grant_id in (select id from oauth_grants where server_id = ?)",
+        crate::on_tx!(&mut tx, conn => sqlx::query(
+            "update oauth_tokens set revoked_at = $1 where revoked_at is null
+             and grant_id in (select id from oauth_grants where server_id = $2)",
         )
         .bind(at)
         .bind(server_id)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
+        .map(|done| done.rows_affected()))
         .or_internal("revoke server tokens")?;
-        sqlx::query("update oauth_grants set revoked_at = ? where server_id = ? and revoked_at is null")
+        crate::on_tx!(&mut tx, conn => sqlx::query("update oauth_grants set revoked_at = $1 where server_id = $2 and revoked_at is null")
             .bind(at)
             .bind(server_id)
-            .execute(&mut *tx)
+            .execute(conn)
             .await
+            .map(|done| done.rows_affected()))
             .or_internal("revoke server grants")?;
         tx.commit().await.or_internal("commit revoke server grants")?;
         Ok(())
@@ -470,14 +482,14 @@ impl OAuthStore {
 
     /// A server's live grants (connected clients), most recently made first.
     pub async fn grants(&self, server_id: &str) -> Result<Vec<ConnectedClient>, AppError> {
-        let rows: Vec<GrantRow> = sqlx::query_as(
+        let rows: Vec<GrantRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "select g.id, g.client_id, c.name, u.email, g.created_at, g.last_used_at
              from oauth_grants g join oauth_clients c on c.client_id = g.client_id join users u on u.id = g.user_id
-             where g.server_id = ? and g.revoked_at is null order by g.created_at desc, g.id desc",
+             where g.server_id = $1 and g.revoked_at is null order by g.created_at desc, g.id desc",
         )
         .bind(server_id)
-        .fetch_all(&self.db)
-        .await
+        .fetch_all(pool)
+        .await)
         .or_internal("list grants")?;
         Ok(rows
             .into_iter()
@@ -493,15 +505,13 @@ impl OAuthStore {
     }
 }
 
-async fn revoke_grant_tokens(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    grant_id: &str,
-) -> Result<(), AppError> {
-    sqlx::query("update oauth_tokens set revoked_at = ? where grant_id = ? and revoked_at is null")
+async fn revoke_grant_tokens(tx: &mut Tx, grant_id: &str) -> Result<(), AppError> {
+    crate::on_tx!(&mut *tx, conn => sqlx::query("update oauth_tokens set revoked_at = $1 where grant_id = $2 and revoked_at is null")
         .bind(now())
         .bind(grant_id)
-        .execute(&mut **tx)
+        .execute(conn)
         .await
+        .map(|done| done.rows_affected()))
         .or_internal("revoke grant tokens")?;
     Ok(())
 }
