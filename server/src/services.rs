@@ -71,7 +71,7 @@ impl Services {
         engine.set_access_tokens(Arc::new(oauth.clone()));
         Ok(Services {
             oauth,
-            accounts: Accounts::new(db.clone(), throttle),
+            accounts: Accounts::new(db.clone().into(), throttle),
             config: Arc::new(config),
             db,
             health,

@@ -348,7 +348,7 @@ async fn api_tokens_are_listed_revoked_and_expire() {
     assert_eq!(ci["expired"], false);
     assert!(!listed.to_string().contains(&ci_token[9..]));
     // The last-used time reaches the database in a batch, off the request path.
-    app.services.accounts.token_uses.flush(&app.services.db).await;
+    app.services.accounts.flush_token_uses().await;
     let stored: Option<i64> = sqlx::query_scalar("select last_used_at from api_tokens where name = 'ci'")
         .fetch_one(&app.services.db)
         .await

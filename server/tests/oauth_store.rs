@@ -5,70 +5,54 @@
 
 mod common;
 
-use common::postgres::Postgres;
+use common::stores::{self, TestDb};
 use server::oauth::client_metadata::ClientMetadata;
 use server::oauth::store::{ClientKind, OAuthStore};
 use server::oauth::{ErrorCode, OAuthError};
-use server::store::Db;
-use std::time::Duration;
 
 const CLIENT: &str = "https://client.example/oauth/metadata.json";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A database with an owner, a server and a known client.
 struct Fixture {
-    db: Db,
+    test: TestDb,
     store: OAuthStore,
     server_id: String,
     user_id: String,
-    _keep: (Option<tempfile::TempDir>, Option<Postgres>),
 }
 
 impl Fixture {
-    async fn on(db: Db, keep: (Option<tempfile::TempDir>, Option<Postgres>)) -> Self {
+    async fn exec(&self, sql: &'static str) {
+        self.test.exec(sql, &[]).await;
+    }
+}
+
+/// The same fixture on SQLite and on PostgreSQL.
+async fn both() -> Vec<Fixture> {
+    let mut fixtures = Vec::new();
+    for test in stores::both().await {
         let (user_id, server_id) = ("user-1".to_owned(), "server-1".to_owned());
-        server::on_db!(&db, pool => sqlx::query(
+        test.exec(
             "insert into users (id, email, password_hash, created_at) values ($1, 'owner@example.com', 'x', 0)",
+            &[&user_id],
         )
-        .bind(&user_id)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-        .unwrap();
-        server::on_db!(&db, pool => sqlx::query(
+        .await;
+        test.exec(
             "insert into servers (id, owner_id, slug, name, spec, created_at, updated_at)
              values ($1, $2, 'pets', 'Pets', '{}', 0, 0)",
+            &[&server_id, &user_id],
         )
-        .bind(&server_id)
-        .bind(&user_id)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-        .unwrap();
-        let store = OAuthStore::new(db.clone());
+        .await;
+        let store = OAuthStore::new(test.db.clone());
         let metadata = ClientMetadata {
             name: Some("Example".into()),
             client_uri: None,
             redirect_uris: vec!["http://127.0.0.1/cb".into()],
         };
         store.save_client(CLIENT, ClientKind::Document, &metadata, None).await.unwrap();
-        Fixture { db, store, server_id, user_id, _keep: keep }
+        fixtures.push(Fixture { test, store, server_id, user_id });
     }
-
-    /// Runs a statement the scenario needs (making things expire).
-    async fn exec(&self, sql: &'static str) {
-        server::on_db!(&self.db, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).unwrap();
-    }
-}
-
-/// The same fixture on SQLite and on PostgreSQL.
-async fn both() -> [Fixture; 2] {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("automcp.db").display());
-    let sqlite = Db::connect(&url, Duration::from_secs(1)).await.unwrap();
-    let pg = Postgres::start();
-    let postgres = Db::connect(&pg.database("oauth"), Duration::from_secs(1)).await.unwrap();
-    [Fixture::on(sqlite, (Some(dir), None)).await, Fixture::on(postgres, (None, Some(pg))).await]
+    fixtures
 }
 
 fn refused<T: std::fmt::Debug>(outcome: Result<T, OAuthError>, says: &str) {

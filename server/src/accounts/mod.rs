@@ -8,8 +8,10 @@
 
 pub mod tokens;
 
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::error::ResultExt;
+use crate::store::Db;
+use crate::store::accounts::{AccountStore, Insert, NewUserRow, UserRow};
 use crate::throttle::Throttle;
 use app::model::{AppError, Tier, UserView};
 use argon2::Argon2;
@@ -153,36 +155,6 @@ async fn verify_password(password: String, hash: String) -> Result<bool, AppErro
     .or_internal("parse stored password hash")
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    id: String,
-    email: String,
-    password_hash: String,
-    is_admin: bool,
-    tier: String,
-    created_at: i64,
-}
-
-impl UserRow {
-    pub(crate) fn view(&self) -> UserView {
-        UserView {
-            id: self.id.clone(),
-            email: self.email.clone(),
-            tier: self.tier.parse().unwrap_or_default(),
-            is_admin: self.is_admin,
-            created_at: self.created_at,
-        }
-    }
-}
-
-/// `select <every user column> from users <rest>`, as one literal.
-macro_rules! select_users {
-    ($rest:literal) => {
-        concat!("select id, email, password_hash, is_admin, tier, created_at from users ", $rest)
-    };
-}
-pub(crate) use select_users;
-
 /// Options for creating an account from the CLI.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NewUser {
@@ -193,7 +165,7 @@ pub struct NewUser {
 /// The account service. Cheap to clone.
 #[derive(Clone)]
 pub struct Accounts {
-    db: Db,
+    store: AccountStore,
     /// A valid hash to verify against when the email is unknown, so a failed
     /// log-in takes as long whether or not the account exists.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
@@ -204,8 +176,9 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn new(db: Db, throttle: Arc<Throttle>) -> Self {
-        let token_uses = tokens::TokenUses::start(db.clone());
-        Accounts { db, dummy_hash: Default::default(), throttle, token_uses }
+        let store = AccountStore::new(db);
+        let token_uses = tokens::TokenUses::start(store.clone());
+        Accounts { store, dummy_hash: Default::default(), throttle, token_uses }
     }
 
     /// Creates an account. The very first account of an instance is the admin.
@@ -214,28 +187,19 @@ impl Accounts {
         check_password(&email, password)?;
         let hash = hash_password(password.to_owned()).await?;
         let id = uuid::Uuid::now_v7().to_string();
-        // One statement, so "first account" cannot race with another insert.
-        let result = sqlx::query(
-            "insert into users (id, email, password_hash, is_admin, tier, created_at)
-             select ?, ?, ?, (? or not exists (select 1 from users)), ?, ?",
-        )
-        .bind(&id)
-        .bind(&email)
-        .bind(&hash)
-        .bind(new.admin)
-        .bind(new.tier.as_str())
-        .bind(now())
-        .execute(&self.db)
-        .await;
-        match result {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppError::conflict(
-                    "email",
-                    format!("an account with the email {email} already exists; log in instead"),
-                ));
-            }
-            Err(e) => return Err(e).or_internal("insert user"),
+        let row = NewUserRow {
+            id: &id,
+            email: &email,
+            password_hash: &hash,
+            admin: new.admin,
+            tier: new.tier,
+            created_at: now(),
+        };
+        if self.store.insert_user(row).await.or_internal("insert user")? == Insert::Taken {
+            return Err(AppError::conflict(
+                "email",
+                format!("an account with the email {email} already exists; log in instead"),
+            ));
         }
         let user = self.user_by_id(&id).await?.ok_or_else(|| AppError::internal("the new account vanished"))?;
         tracing::info!(user_id = %user.id, admin = user.is_admin, tier = %user.tier, "account created");
@@ -272,11 +236,7 @@ impl Accounts {
             return Err(AppError::invalid("password", "enter your password"));
         }
         self.throttle.log_in_attempt(client, &email)?;
-        let row: Option<UserRow> = sqlx::query_as(select_users!("where email = ?"))
-            .bind(&email)
-            .fetch_optional(&self.db)
-            .await
-            .or_internal("load user by email")?;
+        let row = self.store.user_by_email(&email).await.or_internal("load user by email")?;
         let Some(row) = row else {
             let dummy = self.dummy_hash().await?;
             verify_password(password.to_owned(), dummy).await?;
@@ -300,83 +260,44 @@ impl Accounts {
     async fn start_session(&self, user_id: &str) -> Result<String, AppError> {
         let token = random_secret();
         let created = now();
-        sqlx::query("insert into sessions (token_hash, user_id, created_at, expires_at) values (?, ?, ?, ?)")
-            .bind(secret_hash(&token))
-            .bind(user_id)
-            .bind(created)
-            .bind(created + SESSION_LIFETIME_SECS)
-            .execute(&self.db)
+        self.store
+            .insert_session(&secret_hash(&token), user_id, created, created + SESSION_LIFETIME_SECS)
             .await
             .or_internal("insert session")?;
-        // Expired sessions are useless; clear them out while we are here.
-        sqlx::query("delete from sessions where expires_at < ?")
-            .bind(created)
-            .execute(&self.db)
-            .await
-            .or_internal("prune sessions")?;
         Ok(token)
     }
 
     /// The user of a live session, or `None` for an unknown or expired token.
     pub async fn session_user(&self, token: &str) -> Result<Option<UserView>, AppError> {
-        let row: Option<UserRow> = sqlx::query_as(select_users!(
-            "where id = (
-                 select user_id from sessions where token_hash = ? and expires_at > ?)"
-        ))
-        .bind(secret_hash(token))
-        .bind(now())
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("load session user")?;
+        let row = self.store.session_user(&secret_hash(token), now()).await.or_internal("load session user")?;
         Ok(row.map(|row| row.view()))
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), AppError> {
-        sqlx::query("delete from sessions where token_hash = ?")
-            .bind(secret_hash(token))
-            .execute(&self.db)
-            .await
-            .or_internal("delete session")?;
+        self.store.delete_session(&secret_hash(token)).await.or_internal("delete session")?;
         Ok(())
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserView>, AppError> {
-        let row: Option<UserRow> = sqlx::query_as(select_users!("where id = ?"))
-            .bind(id)
-            .fetch_optional(&self.db)
-            .await
-            .or_internal("load user")?;
+        let row = self.store.user_by_id(id).await.or_internal("load user")?;
         Ok(row.map(|row| row.view()))
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserView>, AppError> {
         let email = normalize_email(email)?;
-        let row: Option<UserRow> = sqlx::query_as(select_users!("where email = ?"))
-            .bind(&email)
-            .fetch_optional(&self.db)
-            .await
-            .or_internal("load user by email")?;
+        let row = self.store.user_by_email(&email).await.or_internal("load user by email")?;
         Ok(row.map(|row| row.view()))
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserView>, AppError> {
-        let rows: Vec<UserRow> = sqlx::query_as(select_users!("order by created_at, email"))
-            .fetch_all(&self.db)
-            .await
-            .or_internal("list users")?;
+        let rows = self.store.users().await.or_internal("list users")?;
         Ok(rows.iter().map(UserRow::view).collect())
     }
 
     /// Sets an account's tier. Callers check that an admin (or the operator's
     /// CLI) is asking; see [`Accounts::set_tier_as`].
     pub async fn set_tier(&self, user_id: &str, tier: Tier) -> Result<UserView, AppError> {
-        let done = sqlx::query("update users set tier = ? where id = ?")
-            .bind(tier.as_str())
-            .bind(user_id)
-            .execute(&self.db)
-            .await
-            .or_internal("update tier")?;
-        if done.rows_affected() == 0 {
+        if !self.store.set_tier(user_id, tier).await.or_internal("update tier")? {
             return Err(AppError::not_found(format!("there is no account with id `{user_id}`")));
         }
         tracing::info!(%user_id, %tier, "tier changed");

@@ -6,9 +6,10 @@
 //! reads work while the database cannot be written, and never wait for a
 //! write lock.
 
-use super::{Accounts, TOKEN_PREFIX, UserRow, random_secret, secret_hash, select_users};
-use crate::db::{Db, now};
+use super::{Accounts, TOKEN_PREFIX, random_secret, secret_hash};
+use crate::db::now;
 use crate::error::ResultExt;
+use crate::store::accounts::{AccountStore, TokenRow};
 use app::model::{ApiTokenCreated, ApiTokenView, AppError, NewApiToken, UserView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,15 +22,6 @@ pub const MAX_EXPIRY_DAYS: u32 = 3650;
 pub const MAX_TOKENS: i64 = 100;
 /// How often last-used times are written.
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
-
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    id: String,
-    name: String,
-    created_at: i64,
-    last_used_at: Option<i64>,
-    expires_at: Option<i64>,
-}
 
 impl TokenRow {
     fn view(&self, now: i64, pending: Option<i64>) -> ApiTokenView {
@@ -65,11 +57,7 @@ impl Accounts {
                 format!("a token expires after 1 to {MAX_EXPIRY_DAYS} days, or never (leave it out)"),
             ));
         }
-        let held: i64 = sqlx::query_scalar("select count(*) from api_tokens where user_id = ?")
-            .bind(user_id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("count api tokens")?;
+        let held = self.store.count_tokens(user_id).await.or_internal("count api tokens")?;
         if held >= MAX_TOKENS {
             return Err(AppError::conflict(
                 "name",
@@ -80,46 +68,27 @@ impl Accounts {
         let id = uuid::Uuid::now_v7().to_string();
         let created = now();
         let expires = input.expires_in_days.map(|days| created + i64::from(days) * 86_400);
-        sqlx::query(
-            "insert into api_tokens (id, user_id, name, token_hash, created_at, expires_at) values (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(user_id)
-        .bind(name)
-        .bind(secret_hash(&token))
-        .bind(created)
-        .bind(expires)
-        .execute(&self.db)
-        .await
-        .or_internal("insert api token")?;
-        tracing::info!(%user_id, token_name = name, "api token created");
         let row = TokenRow { id, name: name.to_owned(), created_at: created, last_used_at: None, expires_at: expires };
+        self.store.insert_token(user_id, &row, &secret_hash(&token)).await.or_internal("insert api token")?;
+        tracing::info!(%user_id, token_name = name, "api token created");
         Ok(ApiTokenCreated { token, view: row.view(created, None) })
+    }
+
+    /// Writes the pending last-used times now (tests; shutdown uses [`TokenUses::stop`]).
+    pub async fn flush_token_uses(&self) {
+        self.token_uses.flush(&self.store).await;
     }
 
     /// The owner's tokens, newest first.
     pub async fn tokens(&self, owner: &UserView) -> Result<Vec<ApiTokenView>, AppError> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
-            "select id, name, created_at, last_used_at, expires_at from api_tokens where user_id = ?
-             order by created_at desc, id desc",
-        )
-        .bind(&owner.id)
-        .fetch_all(&self.db)
-        .await
-        .or_internal("list api tokens")?;
+        let rows = self.store.tokens(&owner.id).await.or_internal("list api tokens")?;
         let time = now();
         Ok(rows.iter().map(|row| row.view(time, self.token_uses.pending(&row.id))).collect())
     }
 
     /// Revokes one of the owner's tokens: it stops working at once.
     pub async fn revoke_token(&self, owner: &UserView, id: &str) -> Result<(), AppError> {
-        let done = sqlx::query("delete from api_tokens where id = ? and user_id = ?")
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&self.db)
-            .await
-            .or_internal("revoke api token")?;
-        if done.rows_affected() == 0 {
+        if !self.store.delete_token(&owner.id, id).await.or_internal("revoke api token")? {
             return Err(AppError::not_found(format!("you have no API token with id `{id}`")));
         }
         tracing::info!(user_id = %owner.id, token_id = %id, "api token revoked");
@@ -130,12 +99,7 @@ impl Accounts {
     /// expired token is an error that says so.
     pub async fn token_user(&self, token: &str) -> Result<Option<UserView>, AppError> {
         let hash = secret_hash(token);
-        let found: Option<(String, Option<i64>)> =
-            sqlx::query_as("select id, expires_at from api_tokens where token_hash = ?")
-                .bind(&hash)
-                .fetch_optional(&self.db)
-                .await
-                .or_internal("load api token")?;
+        let found = self.store.token_by_hash(&hash).await.or_internal("load api token")?;
         let Some((token_id, expires_at)) = found else { return Ok(None) };
         let time = now();
         if let Some(at) = expires_at.filter(|at| *at <= time) {
@@ -144,12 +108,7 @@ impl Accounts {
                 ago(time - at)
             )));
         }
-        let row: Option<UserRow> =
-            sqlx::query_as(select_users!("where id = (select user_id from api_tokens where id = ?)"))
-                .bind(&token_id)
-                .fetch_optional(&self.db)
-                .await
-                .or_internal("load token user")?;
+        let row = self.store.token_user(&token_id).await.or_internal("load token user")?;
         if row.is_some() {
             self.token_uses.record(&token_id, time);
         }
@@ -177,13 +136,13 @@ pub struct TokenUses {
 }
 
 impl TokenUses {
-    pub fn start(db: Db) -> Self {
+    pub fn start(store: AccountStore) -> Self {
         let uses = TokenUses {
             pending: Arc::default(),
             stop: CancellationToken::new(),
             done: Arc::new(tokio::sync::Mutex::new(None)),
         };
-        let task = tokio::spawn(uses.clone().flush_loop(db));
+        let task = tokio::spawn(uses.clone().flush_loop(store));
         if let Ok(mut done) = uses.done.try_lock() {
             *done = Some(task);
         }
@@ -200,13 +159,13 @@ impl TokenUses {
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).get(token_id).copied()
     }
 
-    async fn flush_loop(self, db: Db) {
+    async fn flush_loop(self, store: AccountStore) {
         loop {
             let stopping = tokio::select! {
                 () = tokio::time::sleep(FLUSH_EVERY) => false,
                 () = self.stop.cancelled() => true,
             };
-            self.flush(&db).await;
+            self.flush(&store).await;
             if stopping {
                 return;
             }
@@ -214,12 +173,12 @@ impl TokenUses {
     }
 
     /// Writes the pending times in one transaction; keeps them on failure.
-    pub async fn flush(&self, db: &Db) {
+    pub async fn flush(&self, store: &AccountStore) {
         let batch: HashMap<String, i64> = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         if batch.is_empty() {
             return;
         }
-        if let Err(error) = write(db, &batch).await {
+        if let Err(error) = store.write_token_uses(&batch).await {
             tracing::warn!(%error, tokens = batch.len(), "could not store when API tokens were last used; will retry");
             for (id, at) in batch {
                 self.record(&id, at);
@@ -234,19 +193,4 @@ impl TokenUses {
             let _ = task.await;
         }
     }
-}
-
-async fn write(db: &Db, batch: &HashMap<String, i64>) -> sqlx::Result<()> {
-    let mut tx = crate::db::begin(db).await?;
-    for (id, at) in batch {
-        sqlx::query(
-            "update api_tokens set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)",
-        )
-        .bind(at)
-        .bind(id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
 }

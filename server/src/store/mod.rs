@@ -13,6 +13,8 @@
 //! Aggregates move here one by one (issue 14); until then the services not
 //! yet moved use the SQLite pool through [`Db::sqlite`].
 
+pub mod accounts;
+
 use anyhow::Context;
 use std::time::Duration;
 

@@ -163,6 +163,7 @@ pub mod postgres;
 pub mod process;
 pub mod runner;
 pub mod sshd;
+pub mod stores;
 pub mod upstream;
 
 use app::model::{Tier, UserView};
