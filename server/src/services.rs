@@ -46,7 +46,7 @@ impl Services {
         let outbound = Outbound::from_config(&config)?;
         let hosts = HostRules::new(&public_url, &config.allowed_hosts);
         let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
-        let sources = Sources::new(db.clone(), outbound.clone());
+        let sources = Sources::new(db.clone().into(), outbound.clone());
         let servers = Servers::new(
             db.clone(),
             key.clone(),

@@ -6,11 +6,14 @@
 //! is visible when it is shared or the caller's own; a private source of
 //! another account is "not found".
 
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::engine::mcp::Remote;
 use crate::engine::outbound::Outbound;
 use crate::engine::ssrf::check_literal_host;
 use crate::error::ResultExt;
+use crate::store::Db;
+pub use crate::store::sources::SourceRow;
+use crate::store::sources::{SourceFields, SourceStore};
 use app::mcps::{FetchTools, FetchedTools, RegisterSource, SourceView, ToolDef, UpdateSource, UpstreamAuth};
 use app::model::{AppError, UserView};
 
@@ -18,26 +21,8 @@ const MAX_URL: usize = 2048;
 
 #[derive(Clone)]
 pub struct Sources {
-    db: Db,
+    store: SourceStore,
     outbound: Outbound,
-}
-
-#[derive(sqlx::FromRow, Clone, Debug)]
-pub struct SourceRow {
-    pub id: String,
-    pub owner_id: Option<String>,
-    pub name: String,
-    pub url: String,
-    pub description: String,
-    pub enabled: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-macro_rules! select_sources {
-    ($rest:literal) => {
-        concat!("select id, owner_id, name, url, description, enabled, created_at, updated_at from mcp_sources ", $rest)
-    };
 }
 
 fn editable(row: &SourceRow, caller: &UserView) -> bool {
@@ -78,7 +63,7 @@ fn check_description(description: &str) -> Result<String, AppError> {
 
 impl Sources {
     pub fn new(db: Db, outbound: Outbound) -> Self {
-        Sources { db, outbound }
+        Sources { store: SourceStore::new(db), outbound }
     }
 
     /// An http(s) URL with a host and no user info; IP literals the SSRF
@@ -106,10 +91,8 @@ impl Sources {
     }
 
     async fn visible_row(&self, caller: &UserView, id: &str) -> Result<SourceRow, AppError> {
-        sqlx::query_as(select_sources!("where id = ? and (owner_id is null or owner_id = ?)"))
-            .bind(id)
-            .bind(&caller.id)
-            .fetch_optional(&self.db)
+        self.store
+            .visible(&caller.id, id)
             .await
             .or_internal("load source")?
             .ok_or_else(|| AppError::not_found(format!("there is no MCP server with id `{id}`")))
@@ -129,12 +112,7 @@ impl Sources {
 
     /// Shared sources and the caller's own, by name.
     pub async fn list(&self, caller: &UserView) -> Result<Vec<SourceView>, AppError> {
-        let rows: Vec<SourceRow> =
-            sqlx::query_as(select_sources!("where owner_id is null or owner_id = ? order by name, id"))
-                .bind(&caller.id)
-                .fetch_all(&self.db)
-                .await
-                .or_internal("list sources")?;
+        let rows = self.store.visible_to(&caller.id).await.or_internal("list sources")?;
         Ok(rows.into_iter().map(|row| view(row, caller)).collect())
     }
 
@@ -153,22 +131,9 @@ impl Sources {
         let description = check_description(&input.description)?;
         let id = uuid::Uuid::now_v7().to_string();
         let time = now();
-        sqlx::query(
-            "insert into mcp_sources (id, owner_id, name, url, description, enabled, created_by, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind((!input.shared).then_some(&caller.id))
-        .bind(&name)
-        .bind(&url)
-        .bind(&description)
-        .bind(input.enabled)
-        .bind(&caller.id)
-        .bind(time)
-        .bind(time)
-        .execute(&self.db)
-        .await
-        .or_internal("insert source")?;
+        let fields = SourceFields { name: &name, url: &url, description: &description, enabled: input.enabled };
+        let owner = (!input.shared).then_some(caller.id.as_str());
+        self.store.insert(&id, owner, &caller.id, fields, time).await.or_internal("insert source")?;
         tracing::info!(source_id = %id, shared = input.shared, "MCP source registered");
         self.get(caller, &id).await
     }
@@ -189,18 +154,8 @@ impl Sources {
         let url = input.url.as_deref().map(|u| self.check_url(u)).transpose()?.unwrap_or(row.url);
         let description = input.description.as_deref().map(check_description).transpose()?.unwrap_or(row.description);
         let enabled = input.enabled.unwrap_or(row.enabled);
-        sqlx::query(
-            "update mcp_sources set name = ?, url = ?, description = ?, enabled = ?, updated_at = ? where id = ?",
-        )
-        .bind(&name)
-        .bind(&url)
-        .bind(&description)
-        .bind(enabled)
-        .bind(now())
-        .bind(id)
-        .execute(&self.db)
-        .await
-        .or_internal("update source")?;
+        let fields = SourceFields { name: &name, url: &url, description: &description, enabled };
+        self.store.update(id, fields, now()).await.or_internal("update source")?;
         tracing::info!(source_id = %id, enabled, "MCP source updated");
         self.get(caller, id).await
     }
@@ -208,22 +163,14 @@ impl Sources {
     /// Removes a source no server uses.
     pub async fn delete(&self, caller: &UserView, id: &str) -> Result<(), AppError> {
         self.editable_row(caller, id).await?;
-        let users: i64 = sqlx::query_scalar("select count(*) from servers where source_id = ?")
-            .bind(id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("count servers of source")?;
+        let users = self.store.servers_using(id).await.or_internal("count servers of source")?;
         if users > 0 {
             return Err(AppError::conflict(
                 "mcp_server_id",
                 format!("{users} server(s) are made from this MCP server; delete them first, or disable it instead"),
             ));
         }
-        sqlx::query("delete from mcp_sources where id = ?")
-            .bind(id)
-            .execute(&self.db)
-            .await
-            .or_internal("delete source")?;
+        self.store.delete(id).await.or_internal("delete source")?;
         tracing::info!(source_id = %id, "MCP source deleted");
         Ok(())
     }
