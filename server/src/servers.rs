@@ -13,6 +13,7 @@ use crate::engine::{ClientCheck, Engine, ForwardTo, MountRequest};
 use crate::error::ResultExt;
 use crate::secret::InstanceKey;
 use crate::sources::Sources;
+use crate::store::calls::CallStore;
 use app::model::{
     AppError, CallView, ClientAuth, ConnectedClient, Connection, ConnectionInput, CreateServer, Limits, LimitsInput,
     OAuthAccess, ServerCreated, ServerKind, ServerStatus, ServerView, Tier, TokenIssued, ToolSummary, UpdateServer,
@@ -114,19 +115,6 @@ impl ServerRow {
 /// The credential under which a source's auth header value is sealed (the
 /// `:` keeps it apart from credential names people choose).
 pub const SOURCE_HEADER_CREDENTIAL: &str = "mcp:header";
-
-#[derive(sqlx::FromRow)]
-struct CallRow {
-    id: String,
-    tool: String,
-    started_at: i64,
-    duration_ms: i64,
-    outcome: String,
-    upstream_status: Option<i64>,
-    error: Option<String>,
-    oauth_client: Option<String>,
-    oauth_user: Option<String>,
-}
 
 macro_rules! select_servers {
     ($rest:literal) => {
@@ -670,17 +658,10 @@ impl Servers {
     /// The most recent calls, newest first.
     pub async fn calls(&self, owner: &UserView, id: &str, limit: u32) -> Result<Vec<CallView>, AppError> {
         self.row(owner, id).await?;
-        let rows: Vec<CallRow> = sqlx::query_as(
-            "select id, tool, started_at, duration_ms, outcome, upstream_status, error, oauth_client, oauth_user
-             from call_log
-             where server_id = ? and owner_id = ? order by started_at desc, id desc limit ?",
-        )
-        .bind(id)
-        .bind(&owner.id)
-        .bind(i64::from(limit.clamp(1, 500)))
-        .fetch_all(&self.db)
-        .await
-        .or_internal("list calls")?;
+        let rows = CallStore::new(self.db.clone().into())
+            .recent(id, &owner.id, i64::from(limit.clamp(1, 500)))
+            .await
+            .or_internal("list calls")?;
         Ok(rows
             .into_iter()
             .map(|row| CallView {
@@ -892,11 +873,7 @@ impl Servers {
             tracing::error!(server_id = %id, issues = ?issues, "could not mount server");
         }
         let month = crate::engine::limits::month_of(now());
-        let usage: Vec<(String, i64)> = sqlx::query_as("select owner_id, calls from monthly_usage where month = ?")
-            .bind(&month)
-            .fetch_all(&self.db)
-            .await
-            .or_internal("load monthly usage")?;
+        let usage = CallStore::new(self.db.clone().into()).usage(&month).await.or_internal("load monthly usage")?;
         self.engine.usage.seed(&month, usage.into_iter().map(|(owner, calls)| (owner, calls.max(0) as u64)));
         Ok(total - failed.len())
     }

@@ -45,7 +45,7 @@ impl Services {
         let public_url = config.public_url();
         let outbound = Outbound::from_config(&config)?;
         let hosts = HostRules::new(&public_url, &config.allowed_hosts);
-        let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
+        let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone().into()), hosts));
         let sources = Sources::new(db.clone().into(), outbound.clone());
         let servers = Servers::new(
             db.clone(),

@@ -404,7 +404,12 @@ async fn call_log_entries_older_than_14_days_are_pruned() {
         .unwrap();
     }
     // (The background pruner may have run first; either way one pass has now run.)
-    assert!(server::engine::calllog::prune(&app.services.db).await.unwrap() <= 1);
+    assert!(
+        server::engine::calllog::prune(&server::store::calls::CallStore::new(app.services.db.clone().into()))
+            .await
+            .unwrap()
+            <= 1
+    );
     let left: Vec<String> = sqlx::query_scalar("select id from call_log").fetch_all(&app.services.db).await.unwrap();
     assert_eq!(left, ["recent"]);
 }

@@ -4,7 +4,8 @@
 //! in batches, together with the monthly usage counters. Rows never hold
 //! arguments, results or secrets. Entries older than 14 days are pruned.
 
-use crate::db::Db;
+use crate::store::Db;
+use crate::store::calls::CallStore;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -76,11 +77,12 @@ impl CallSink {
 
 /// Starts the writer and the pruner; returns the sink to record into.
 pub fn start(db: Db) -> CallSink {
+    let store = CallStore::new(db);
     let (tx, rx) = mpsc::channel(10_000);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let writer = Arc::new(Writer { stop: CancellationToken::new(), done: tokio::sync::Mutex::new(Some(done_rx)) });
-    tokio::spawn(write_loop(db.clone(), rx, writer.stop.clone(), done_tx));
-    tokio::spawn(prune_loop(db));
+    tokio::spawn(write_loop(store.clone(), rx, writer.stop.clone(), done_tx));
+    tokio::spawn(prune_loop(store));
     CallSink::Db(tx, writer)
 }
 
@@ -106,7 +108,7 @@ const RETRY_PAUSE: Duration = Duration::from_secs(1);
 type Usage = std::collections::BTreeMap<(String, String), i64>;
 
 async fn write_loop(
-    db: Db,
+    store: CallStore,
     mut rx: mpsc::Receiver<CallRecord>,
     stop: CancellationToken,
     done: tokio::sync::oneshot::Sender<()>,
@@ -132,7 +134,7 @@ async fn write_loop(
             batch.push(record);
         }
         if !batch.is_empty() || !carried.is_empty() {
-            match write_batch(&db, &batch, &carried).await {
+            match write_batch(&store, &batch, &carried).await {
                 Ok(()) => {
                     batch.clear();
                     carried.clear();
@@ -174,33 +176,9 @@ fn shed(batch: &mut Vec<CallRecord>, carried: &mut Usage) {
     tracing::warn!(dropped = excess, "call log rows dropped while the database cannot be written (usage kept)");
 }
 
-/// Rows per multi-row insert (SQLite allows 32,766 bound values; 9 per row).
-const ROWS_PER_INSERT: usize = 100;
-
-/// Stores a batch in one transaction: multi-row inserts for the calls, and
-/// one usage update per account and month (plus `carried` usage).
-async fn write_batch(db: &Db, batch: &[CallRecord], carried: &Usage) -> sqlx::Result<()> {
-    let mut tx = crate::db::begin(db).await?;
-    for chunk in batch.chunks(ROWS_PER_INSERT) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, upstream_status, error,
-                                   oauth_client, oauth_user) ",
-        );
-        insert.push_values(chunk, |mut row, r| {
-            row.push_bind(uuid::Uuid::now_v7().to_string())
-                .push_bind(&r.server_id)
-                .push_bind(&r.owner_id)
-                .push_bind(&r.tool)
-                .push_bind(r.started_at_ms)
-                .push_bind(r.duration_ms)
-                .push_bind(r.outcome)
-                .push_bind(r.upstream_status.map(i64::from))
-                .push_bind(&r.error)
-                .push_bind(&r.oauth_client)
-                .push_bind(&r.oauth_user);
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
+/// Stores a batch in one transaction: the calls, and one usage update per
+/// account and month (plus `carried` usage).
+async fn write_batch(store: &CallStore, batch: &[CallRecord], carried: &Usage) -> sqlx::Result<()> {
     let mut usage: std::collections::BTreeMap<(&str, &str), i64> = std::collections::BTreeMap::new();
     for r in batch.iter().filter(|r| r.counted) {
         *usage.entry((r.owner_id.as_str(), r.month.as_str())).or_default() += 1;
@@ -208,32 +186,19 @@ async fn write_batch(db: &Db, batch: &[CallRecord], carried: &Usage) -> sqlx::Re
     for ((owner, month), calls) in carried {
         *usage.entry((owner.as_str(), month.as_str())).or_default() += calls;
     }
-    for ((owner, month), calls) in usage {
-        sqlx::query(
-            "insert into monthly_usage (owner_id, month, calls) values (?, ?, ?)
-             on conflict (owner_id, month) do update set calls = monthly_usage.calls + excluded.calls",
-        )
-        .bind(owner)
-        .bind(month)
-        .bind(calls)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
+    store.write(batch, &usage).await
 }
 
 /// Deletes entries older than the retention period.
-pub async fn prune(db: &Db) -> sqlx::Result<u64> {
-    let cutoff_ms = (crate::db::now() - RETENTION_DAYS * 86_400) * 1000;
-    let done = sqlx::query("delete from call_log where started_at < ?").bind(cutoff_ms).execute(db).await?;
-    Ok(done.rows_affected())
+pub async fn prune(store: &CallStore) -> sqlx::Result<u64> {
+    store.prune((crate::db::now() - RETENTION_DAYS * 86_400) * 1000).await
 }
 
-async fn prune_loop(db: Db) {
+async fn prune_loop(store: CallStore) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match prune(&db).await {
+        match prune(&store).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "pruned old call log entries"),
             Err(error) => tracing::error!(%error, "could not prune the call log"),

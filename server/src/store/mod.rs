@@ -14,6 +14,7 @@
 //! yet moved use the SQLite pool through [`Db::sqlite`].
 
 pub mod accounts;
+pub mod calls;
 pub mod sources;
 
 use anyhow::Context;
