@@ -12,8 +12,10 @@
 //! one. How many jobs an account may have queued is limited too.
 
 use crate::db::health::{Health, STALE_AFTER_MS};
-use crate::db::{Db, now, now_ms};
+use crate::db::{now, now_ms};
 use crate::error::ResultExt;
+use crate::store::jobs::{ClaimRule, Enqueued, JobStore};
+use crate::store::{Db, Tx};
 use app::model::AppError;
 use std::future::Future;
 use std::pin::Pin;
@@ -54,7 +56,7 @@ pub type Handler = Arc<dyn Fn(Claim, CancellationToken) -> Pin<Box<dyn Future<Ou
 
 #[derive(Clone)]
 pub struct Queue {
-    db: Db,
+    jobs: JobStore,
     health: Arc<Health>,
     wake: Arc<Notify>,
     workers: usize,
@@ -65,7 +67,7 @@ pub struct Queue {
 impl Queue {
     pub fn new(db: Db, health: Arc<Health>, workers: usize) -> Self {
         Queue {
-            db,
+            jobs: JobStore::new(db),
             health,
             wake: Arc::new(Notify::new()),
             workers: workers.max(1),
@@ -85,18 +87,8 @@ impl Queue {
     }
 
     /// Queues a generation job for `wizard_id` inside `tx`.
-    pub async fn enqueue(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        wizard_id: &str,
-        owner_id: &str,
-    ) -> Result<(), AppError> {
-        let open: i64 =
-            sqlx::query_scalar("select count(*) from jobs where owner_id = ? and state in ('queued', 'running')")
-                .bind(owner_id)
-                .fetch_one(&mut **tx)
-                .await
-                .or_internal("count open jobs")?;
+    pub async fn enqueue(&self, tx: &mut Tx, wizard_id: &str, owner_id: &str) -> Result<(), AppError> {
+        let open = self.jobs.open_for(tx, owner_id).await.or_internal("count open jobs")?;
         if open >= MAX_OPEN_PER_ACCOUNT {
             return Err(AppError::throttled(
                 format!(
@@ -106,24 +98,11 @@ impl Queue {
                 10,
             ));
         }
-        let time = now();
-        let inserted = sqlx::query(
-            "insert into jobs (id, kind, wizard_id, owner_id, state, attempts, created_at, updated_at)
-             values (?, 'generate', ?, ?, 'queued', 0, ?, ?)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(wizard_id)
-        .bind(owner_id)
-        .bind(time)
-        .bind(time)
-        .execute(&mut **tx)
-        .await;
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+        match self.jobs.enqueue(tx, wizard_id, owner_id, now()).await.or_internal("enqueue job")? {
+            Enqueued::Done => Ok(()),
+            Enqueued::AlreadyOpen => {
                 Err(AppError::conflict("wizard_step", "tools are already being generated for this wizard"))
             }
-            Err(e) => Err(e).or_internal("enqueue job"),
         }
     }
 
@@ -135,35 +114,15 @@ impl Queue {
     /// Claims the next job, fairly: queued jobs and jobs whose holder is
     /// gone, from the account with the fewest jobs running, oldest first.
     pub async fn claim(&self, lease: Duration) -> Result<Option<Claim>, AppError> {
-        let (time, time_ms) = (now(), now_ms());
-        let fresh = time_ms - STALE_AFTER_MS;
-        let claimed: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-            "with live as (
-                 select r.owner_id, count(*) as n from jobs r join instances i on i.id = r.claimed_by
-                 where r.state = 'running' and r.lease_until >= ? and i.heartbeat_at >= ?
-                 group by r.owner_id)
-             update jobs set state = 'running', attempts = attempts + 1, claimed_by = ?, lease_until = ?, updated_at = ?
-             where id = (
-                 select j.id from jobs j left join live on live.owner_id = j.owner_id
-                 where (j.state = 'queued'
-                        or (j.state = 'running' and (j.lease_until < ? or not exists (
-                                select 1 from instances i where i.id = j.claimed_by and i.heartbeat_at >= ?))))
-                   and coalesce(live.n, 0) < ?
-                 order by coalesce(live.n, 0), j.created_at
-                 limit 1)
-             returning id, wizard_id, owner_id, attempts",
-        )
-        .bind(time)
-        .bind(fresh)
-        .bind(self.me())
-        .bind(time + lease.as_secs() as i64)
-        .bind(time)
-        .bind(time)
-        .bind(fresh)
-        .bind(self.per_account_running())
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("claim job")?;
+        let time = now();
+        let rule = ClaimRule {
+            me: self.me(),
+            now: time,
+            lease_until: time + lease.as_secs() as i64,
+            alive_since_ms: now_ms() - STALE_AFTER_MS,
+            per_account: self.per_account_running(),
+        };
+        let claimed = self.jobs.claim(&rule).await.or_internal("claim job")?;
         Ok(claimed.map(|(job_id, wizard_id, owner_id, attempts)| Claim {
             job_id,
             wizard_id,
@@ -174,58 +133,26 @@ impl Queue {
 
     /// Whether this instance still holds `claim` (not discarded, not taken over).
     pub async fn still_held(&self, claim: &Claim) -> Result<bool, AppError> {
-        let holder: Option<(String, Option<String>)> =
-            sqlx::query_as("select state, claimed_by from jobs where id = ?")
-                .bind(&claim.job_id)
-                .fetch_optional(&self.db)
-                .await
-                .or_internal("check job")?;
+        let holder = self.jobs.holder(&claim.job_id).await.or_internal("check job")?;
         Ok(matches!(holder, Some((state, Some(by))) if state == "running" && by == self.me()))
     }
 
     /// Gives a job back to the queue untouched (at shutdown): the next
     /// worker, here or elsewhere, starts it again at once.
     pub async fn hand_back(&self, claim: &Claim) -> Result<(), AppError> {
-        sqlx::query(
-            "update jobs set state = 'queued', attempts = attempts - 1, claimed_by = null, lease_until = null,
-                             updated_at = ?
-             where id = ? and state = 'running' and claimed_by = ?",
-        )
-        .bind(now())
-        .bind(&claim.job_id)
-        .bind(self.me())
-        .execute(&self.db)
-        .await
-        .or_internal("hand back job")?;
+        self.jobs.hand_back(&claim.job_id, self.me(), now()).await.or_internal("hand back job")?;
         Ok(())
     }
 
     /// Records how a job ended, inside `tx`, if this instance still holds
     /// it. `false`: it does not (discarded or taken over), and the caller
     /// must store nothing.
-    pub async fn close(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        claim: &Claim,
-        finish: &Finish,
-    ) -> Result<bool, AppError> {
+    pub async fn close(&self, tx: &mut Tx, claim: &Claim, finish: &Finish) -> Result<bool, AppError> {
         let (state, error) = match finish {
             Finish::Succeeded => ("succeeded", None),
             Finish::Failed(error) => ("failed", Some(error.as_str())),
         };
-        let done = sqlx::query(
-            "update jobs set state = ?, last_error = ?, lease_until = null, updated_at = ?
-             where id = ? and state = 'running' and claimed_by = ?",
-        )
-        .bind(state)
-        .bind(error)
-        .bind(now())
-        .bind(&claim.job_id)
-        .bind(self.me())
-        .execute(&mut **tx)
-        .await
-        .or_internal("close job")?;
-        Ok(done.rows_affected() == 1)
+        self.jobs.close(tx, &claim.job_id, self.me(), state, error, now()).await.or_internal("close job")
     }
 
     /// Starts the workers; each runs one job at a time with `handler`.

@@ -57,8 +57,8 @@ impl Services {
             config.vps_binary.clone(),
         );
         let llm = config.llm().map(Llm::new);
-        let queue = Queue::new(db.clone(), health.clone(), config.job_workers);
-        let wizards = Wizards::new(db.clone(), outbound.clone(), llm, servers.clone(), queue);
+        let queue = Queue::new(db.clone().into(), health.clone(), config.job_workers);
+        let wizards = Wizards::new(db.clone().into(), outbound.clone(), llm, servers.clone(), queue);
         let throttle = Arc::new(Throttle::new(Rates {
             log_ins_per_minute: config.log_ins_per_minute,
             sign_ups_per_hour: config.sign_ups_per_hour,

@@ -15,7 +15,9 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod jobs;
 pub mod sources;
+pub mod wizards;
 
 use anyhow::Context;
 use std::time::Duration;
@@ -111,6 +113,13 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
         }
     }
 }

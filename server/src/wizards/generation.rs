@@ -3,7 +3,6 @@
 //! worker's and the wizard is still waiting for it.
 
 use super::Wizards;
-use super::row::{WizardRow, select_wizards};
 use crate::db::health::RETRY_AFTER_SECS;
 use crate::error::ResultExt;
 use crate::generate::{self, budget::JOB_TIME};
@@ -52,11 +51,12 @@ impl Wizards {
     }
 
     async fn generate(&self, wizard_id: &str) -> Result<Proposal, String> {
-        let row: WizardRow = sqlx::query_as(select_wizards!("where id = ?"))
-            .bind(wizard_id)
-            .fetch_one(&self.db)
+        let row = self
+            .store
+            .by_id(wizard_id)
             .await
-            .map_err(|e| format!("the wizard could not be loaded: {e}"))?;
+            .map_err(|e| format!("the wizard could not be loaded: {e}"))?
+            .ok_or_else(|| "the wizard was discarded".to_owned())?;
         let request = generate::Request {
             description: row.description,
             openapi_url: row.openapi_url,
@@ -79,24 +79,15 @@ impl Wizards {
             Err(error) => (WizardEvent::BackgroundFailed { error: error.clone() }, Finish::Failed(error.clone())),
         };
         let wizard_id = &claim.wizard_id;
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
         if !self.queue.close(&mut tx, claim, &finish).await? {
             tracing::info!(%wizard_id, "the job is no longer ours (discarded or taken over); its result is dropped");
             return Ok(());
         }
-        let row: Option<WizardRow> = sqlx::query_as(select_wizards!("where id = ?"))
-            .bind(wizard_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .or_internal("load wizard")?;
+        let row = self.store.by_id_in(&mut tx, wizard_id).await.or_internal("load wizard")?;
         let Some(row) = row else { return tx.commit().await.or_internal("commit job") };
         if let Ok(text) = &stored {
-            sqlx::query("update wizards set proposal = ?, openapi_document = null where id = ?")
-                .bind(text)
-                .bind(wizard_id)
-                .execute(&mut *tx)
-                .await
-                .or_internal("store proposal")?;
+            self.store.set_proposal(&mut tx, wizard_id, text).await.or_internal("store proposal")?;
         }
         if let Err(error) = &stored {
             tracing::info!(%wizard_id, %error, "generation failed");
@@ -108,7 +99,7 @@ impl Wizards {
                 // The wizard moved on (or never was processing): the result is dropped.
                 tracing::warn!(%wizard_id, %error, "generation result not applied");
                 tx.rollback().await.or_internal("rollback")?;
-                let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
+                let mut tx = self.store.db().begin().await.or_internal("begin")?;
                 self.queue.close(&mut tx, claim, &Finish::Failed(error.to_string())).await?;
                 tx.commit().await.or_internal("commit job")
             }

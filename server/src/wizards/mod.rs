@@ -9,18 +9,20 @@
 mod generation;
 mod row;
 
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::engine::outbound::Outbound;
 use crate::error::ResultExt;
 use crate::generate::{budget::MAX_DOCUMENT_BYTES, llm::Llm};
 use crate::jobs::Queue;
 use crate::servers::Servers;
+use crate::store::wizards::{NewWizard, StateColumns, WizardStore};
+use crate::store::{Db, Tx};
 use app::model::{AppError, CreateServer, UserView};
 use app::spec::{SpecLimits, credential_names, validate};
 use app::wizard::{
     Activated, ConfigureAuth, SelectTools, StartWizard, WizardEvent, WizardState, WizardView, transition,
 };
-use row::{WizardRow, select_wizards, spec_of};
+use row::{WizardRow, spec_of};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -34,7 +36,7 @@ const IMPORTS_AT_ONCE: usize = 2;
 
 #[derive(Clone)]
 pub struct Wizards {
-    db: Db,
+    store: WizardStore,
     outbound: Outbound,
     llm: Option<Llm>,
     servers: Servers,
@@ -64,7 +66,7 @@ fn illegal(error: app::wizard::IllegalMove) -> AppError {
 impl Wizards {
     pub fn new(db: Db, outbound: Outbound, llm: Option<Llm>, servers: Servers, queue: Queue) -> Self {
         let import_permits = Arc::new(Semaphore::new(IMPORTS_AT_ONCE));
-        Wizards { db, outbound, llm, servers, queue, import_permits }
+        Wizards { store: WizardStore::new(db), outbound, llm, servers, queue, import_permits }
     }
 
     /// Starts the job workers that generate proposals.
@@ -86,10 +88,8 @@ impl Wizards {
     }
 
     async fn row(&self, owner: &UserView, id: &str) -> Result<WizardRow, AppError> {
-        sqlx::query_as(select_wizards!("where id = ? and owner_id = ?"))
-            .bind(id)
-            .bind(&owner.id)
-            .fetch_optional(&self.db)
+        self.store
+            .get(&owner.id, id)
             .await
             .or_internal("load wizard")?
             .ok_or_else(|| AppError::not_found(format!("you have no wizard with id `{id}`")))
@@ -97,29 +97,16 @@ impl Wizards {
 
     /// Runs `event` through the pure transition and stores the new state, if
     /// the row is still in the state `row` was read in.
-    async fn apply(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        row: &WizardRow,
-        event: &WizardEvent,
-    ) -> Result<WizardState, AppError> {
+    async fn apply(&self, tx: &mut Tx, row: &WizardRow, event: &WizardEvent) -> Result<WizardState, AppError> {
         let current = row.state()?;
         let next = transition(Some(&current), event).map_err(illegal)?;
-        let done = sqlx::query(
-            "update wizards set wizard_step = ?, processing_status = ?, processing_error = ?, updated_at = ?
-             where id = ? and wizard_step = ? and processing_status = ?",
-        )
-        .bind(next.step.as_str())
-        .bind(next.processing.as_str())
-        .bind(&next.error)
-        .bind(now())
-        .bind(&row.id)
-        .bind(current.step.as_str())
-        .bind(current.processing.as_str())
-        .execute(&mut **tx)
-        .await
-        .or_internal("store wizard state")?;
-        if done.rows_affected() == 0 {
+        let from = StateColumns { step: current.step.as_str(), processing: current.processing.as_str(), error: None };
+        let to = StateColumns {
+            step: next.step.as_str(),
+            processing: next.processing.as_str(),
+            error: next.error.as_deref(),
+        };
+        if !self.store.set_state(tx, &row.id, from, to, now()).await.or_internal("store wizard state")? {
             return Err(AppError::conflict("wizard_step", "the wizard changed meanwhile; reload it and try again"));
         }
         Ok(next)
@@ -159,26 +146,19 @@ impl Wizards {
         let id = uuid::Uuid::now_v7().to_string();
         let time = now();
         let document_bytes = document.as_ref().map(|d| d.len() as i64);
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
         self.check_room(&mut tx, owner, document_bytes.unwrap_or(0)).await?;
-        sqlx::query(
-            "insert into wizards (id, owner_id, description, openapi_url, openapi_document, openapi_document_bytes,
-                                  wizard_step, processing_status, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&owner.id)
-        .bind(&description)
-        .bind(&openapi_url)
-        .bind(&document)
-        .bind(document_bytes)
-        .bind(state.step.as_str())
-        .bind(state.processing.as_str())
-        .bind(time)
-        .bind(time)
-        .execute(&mut *tx)
-        .await
-        .or_internal("insert wizard")?;
+        let wizard = NewWizard {
+            id: &id,
+            owner_id: &owner.id,
+            description: &description,
+            openapi_url: openapi_url.as_deref(),
+            openapi_document: document.as_deref(),
+            step: state.step.as_str(),
+            processing: state.processing.as_str(),
+            at: time,
+        };
+        self.store.insert(&mut tx, wizard).await.or_internal("insert wizard")?;
         self.queue.enqueue(&mut tx, &id, &owner.id).await?;
         // Read back before committing: once committed, the worker may move it on.
         let view = self.row_in(&mut tx, owner, &id).await?.view();
@@ -188,43 +168,20 @@ impl Wizards {
         Ok(view)
     }
 
-    async fn row_in(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        owner: &UserView,
-        id: &str,
-    ) -> Result<WizardRow, AppError> {
-        sqlx::query_as(select_wizards!("where id = ? and owner_id = ?"))
-            .bind(id)
-            .bind(&owner.id)
-            .fetch_one(&mut **tx)
-            .await
-            .or_internal("load wizard")
+    async fn row_in(&self, tx: &mut Tx, owner: &UserView, id: &str) -> Result<WizardRow, AppError> {
+        self.store.get_in(tx, &owner.id, id).await.or_internal("load wizard")
     }
 
     /// Refuses a new wizard when the account's unfinished wizards are at
     /// their limit, in number or in stored document bytes.
-    async fn check_room(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        owner: &UserView,
-        new_document_bytes: i64,
-    ) -> Result<(), AppError> {
-        let (count, bytes): (i64, Option<i64>) = sqlx::query_as(
-            "select count(*), sum(case when openapi_document is null then 0 else openapi_document_bytes end)
-             from wizards where owner_id = ? and wizard_step <> 'complete'",
-        )
-        .bind(&owner.id)
-        .fetch_one(&mut **tx)
-        .await
-        .or_internal("count unfinished wizards")?;
+    async fn check_room(&self, tx: &mut Tx, owner: &UserView, new_document_bytes: i64) -> Result<(), AppError> {
+        let (count, bytes) = self.store.room(tx, &owner.id).await.or_internal("count unfinished wizards")?;
         if count >= MAX_UNFINISHED {
             return Err(AppError::conflict(
                 "wizard",
                 format!("you have {count} unfinished wizards, the most at once; finish or discard some first"),
             ));
         }
-        let bytes = bytes.unwrap_or(0);
         if bytes + new_document_bytes > MAX_STORED_DOCUMENT_BYTES {
             return Err(AppError::conflict(
                 "openapi_document",
@@ -256,32 +213,21 @@ impl Wizards {
                 Err(error) => return Err(error),
             }
         }
-        sqlx::query("delete from wizards where id = ? and owner_id = ?")
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&self.db)
-            .await
-            .or_internal("delete wizard")?;
+        self.store.delete(&owner.id, id).await.or_internal("delete wizard")?;
         tracing::info!(wizard_id = %id, "wizard discarded");
         Ok(())
     }
 
     /// The owner's wizards that are not complete, most recent first.
     pub async fn unfinished(&self, owner: &UserView) -> Result<Vec<WizardView>, AppError> {
-        let rows: Vec<WizardRow> = sqlx::query_as(select_wizards!(
-            "where owner_id = ? and wizard_step <> 'complete' order by updated_at desc, id desc"
-        ))
-        .bind(&owner.id)
-        .fetch_all(&self.db)
-        .await
-        .or_internal("list wizards")?;
+        let rows = self.store.unfinished(&owner.id).await.or_internal("list wizards")?;
         Ok(rows.iter().map(WizardRow::view).collect())
     }
 
     /// After a failure: generate again.
     pub async fn retry(&self, owner: &UserView, id: &str) -> Result<WizardView, AppError> {
         let row = self.row(owner, id).await?;
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Retry).await?;
         self.queue.enqueue(&mut tx, id, &owner.id).await?;
         let view = self.row_in(&mut tx, owner, id).await?.view();
@@ -329,13 +275,9 @@ impl Wizards {
         if !issues.is_empty() {
             return Err(AppError::invalid_spec(issues));
         }
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        sqlx::query("update wizards set selected = ? where id = ?")
-            .bind(serde_json::to_string(&tools).or_internal("serialize selection")?)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .or_internal("store selection")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
+        let selected = serde_json::to_string(&tools).or_internal("serialize selection")?;
+        self.store.set_selected(&mut tx, id, &selected).await.or_internal("store selection")?;
         self.apply(&mut tx, &row, &WizardEvent::SelectTools).await?;
         tx.commit().await.or_internal("commit selection")?;
         self.get(owner, id).await
@@ -399,14 +341,8 @@ impl Wizards {
             }
         }
         let server_id = created.ok_or_else(|| AppError::internal("no free slug was found for the server"))?;
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        sqlx::query("update wizards set client_auth = ?, server_id = ? where id = ?")
-            .bind(input.client_auth.as_str())
-            .bind(&server_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .or_internal("store auth")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
+        self.store.set_auth(&mut tx, id, input.client_auth.as_str(), &server_id).await.or_internal("store auth")?;
         self.apply(&mut tx, &row, &WizardEvent::ConfigureAuth).await?;
         tx.commit().await.or_internal("commit auth")?;
         self.get(owner, id).await
@@ -423,7 +359,7 @@ impl Wizards {
             Some("bearer") => Some(self.servers.rotate_token(owner, &server_id).await?.token),
             _ => None,
         };
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Activate).await?;
         tx.commit().await.or_internal("commit activation")?;
         let server = self.servers.get(owner, &server_id).await?;

@@ -7,36 +7,7 @@ use app::model::{AppError, ClientAuth};
 use app::spec::{ServerSpec, ToolSpec, credential_names};
 use app::wizard::{ProcessingStatus, Proposal, WizardState, WizardStep, WizardView};
 
-#[derive(sqlx::FromRow)]
-pub struct WizardRow {
-    pub id: String,
-    pub description: String,
-    pub openapi_url: Option<String>,
-    pub openapi_document: Option<String>,
-    pub openapi_document_bytes: Option<i64>,
-    pub wizard_step: String,
-    pub processing_status: String,
-    pub processing_error: Option<String>,
-    pub proposal: Option<String>,
-    pub selected: Option<String>,
-    pub client_auth: Option<String>,
-    pub server_id: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// `select <every wizard column> from wizards <rest>`, as one literal.
-macro_rules! select_wizards {
-    ($rest:literal) => {
-        concat!(
-            "select id, description, openapi_url, openapi_document, openapi_document_bytes, wizard_step,
-                    processing_status, processing_error, proposal, selected, client_auth, server_id, created_at,
-                    updated_at from wizards ",
-            $rest
-        )
-    };
-}
-pub(crate) use select_wizards;
+pub use crate::store::wizards::WizardRow;
 
 const UNREADABLE: &str =
     "what was stored for this wizard cannot be read back; discard it and start a new one (nothing else is affected)";

@@ -1,0 +1,100 @@
+//! The wizards' and the job queue's stores on both backends: a wizard's
+//! state moves only from the state it was read in; pasted documents are
+//! counted; one open job per wizard; claims are fair between accounts and
+//! take over a job whose holder stopped beating; close and hand-back apply
+//! only for the holder.
+
+mod common;
+
+use common::stores;
+use server::store::jobs::{ClaimRule, Enqueued, JobStore};
+use server::store::wizards::{NewWizard, StateColumns, WizardStore};
+
+fn wizard<'a>(id: &'a str, owner: &'a str, document: Option<&'a str>) -> NewWizard<'a> {
+    NewWizard {
+        id,
+        owner_id: owner,
+        description: "pets",
+        openapi_url: None,
+        openapi_document: document,
+        step: "describe",
+        processing: "processing",
+        at: 1,
+    }
+}
+
+fn rule(me: &str, now: i64) -> ClaimRule<'_> {
+    ClaimRule { me, now, lease_until: now + 60, alive_since_ms: now * 1000 - 5_000, per_account: 1 }
+}
+
+#[tokio::test]
+async fn wizards_and_jobs_on_both_backends() {
+    for test in stores::both().await {
+        let backend = test.backend;
+        for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+            test.exec("insert into users (id, email, password_hash, created_at) values ($1, $2, 'x', 0)", &[id, email])
+                .await;
+        }
+        for instance in ["me", "other"] {
+            test.exec(
+                "insert into instances (id, host, pid, started_at, heartbeat_at) values ($1, 'h', 1, 0, 100000)",
+                &[instance],
+            )
+            .await;
+        }
+        let wizards = WizardStore::new(test.db.clone());
+        let jobs = JobStore::new(test.db.clone());
+
+        // Wizards: inserted with their jobs in one transaction; room counted.
+        let mut tx = test.db.begin().await.unwrap();
+        wizards.insert(&mut tx, wizard("w1", "u1", Some("openapi: 3.0.0"))).await.unwrap();
+        wizards.insert(&mut tx, wizard("w2", "u1", None)).await.unwrap();
+        wizards.insert(&mut tx, wizard("w3", "u2", None)).await.unwrap();
+        assert_eq!(wizards.room(&mut tx, "u1").await.unwrap(), (2, 14), "{backend}");
+        for (w, owner) in [("w1", "u1"), ("w2", "u1"), ("w3", "u2")] {
+            assert_eq!(jobs.enqueue(&mut tx, w, owner, 10).await.unwrap(), Enqueued::Done);
+        }
+        assert_eq!(jobs.enqueue(&mut tx, "w1", "u1", 11).await.unwrap(), Enqueued::AlreadyOpen, "{backend}");
+        assert_eq!(jobs.open_for(&mut tx, "u1").await.unwrap(), 2);
+        tx.commit().await.unwrap();
+
+        let describe = || StateColumns { step: "describe", processing: "processing", error: None };
+        let actions = || StateColumns { step: "actions", processing: "idle", error: None };
+        let mut tx = test.db.begin().await.unwrap();
+        assert!(wizards.set_state(&mut tx, "w1", describe(), actions(), 20).await.unwrap());
+        assert!(!wizards.set_state(&mut tx, "w1", describe(), actions(), 21).await.unwrap(), "{backend}: moved");
+        wizards.set_proposal(&mut tx, "w1", "{\"tools\":[]}").await.unwrap();
+        tx.commit().await.unwrap();
+        let row = wizards.get("u1", "w1").await.unwrap().unwrap();
+        assert_eq!((row.wizard_step.as_str(), row.openapi_document), ("actions", None), "{backend}");
+        assert!(wizards.get("u2", "w1").await.unwrap().is_none(), "{backend}: owner-scoped");
+
+        // Claims: fair between accounts (one running each), then nothing.
+        let first = jobs.claim(&rule("me", 100)).await.unwrap().unwrap();
+        let second = jobs.claim(&rule("me", 100)).await.unwrap().unwrap();
+        assert_ne!(first.2, second.2, "{backend}: the other account's job comes next");
+        assert!(jobs.claim(&rule("me", 100)).await.unwrap().is_none(), "{backend}: one running per account");
+        assert_eq!(jobs.holder(&first.0).await.unwrap(), Some(("running".into(), Some("me".into()))));
+
+        // Hand back and close apply only for the holder.
+        jobs.hand_back(&first.0, "other", 101).await.unwrap();
+        assert_eq!(jobs.holder(&first.0).await.unwrap().unwrap().0, "running", "{backend}: not other's");
+        jobs.hand_back(&first.0, "me", 101).await.unwrap();
+        assert_eq!(jobs.holder(&first.0).await.unwrap(), Some(("queued".into(), None)));
+        let mut tx = test.db.begin().await.unwrap();
+        assert!(!jobs.close(&mut tx, &second.0, "other", "succeeded", None, 102).await.unwrap());
+        assert!(jobs.close(&mut tx, &second.0, "me", "failed", Some("boom"), 102).await.unwrap(), "{backend}");
+        tx.commit().await.unwrap();
+
+        // A holder whose heartbeat stopped loses its job to another instance
+        // (which may also pick the account's other queued job first).
+        let taken = jobs.claim(&rule("me", 100)).await.unwrap().unwrap();
+        test.exec("update instances set heartbeat_at = 0 where id = $1", &["me"]).await;
+        let other = ClaimRule { per_account: 2, ..rule("other", 100) };
+        let a = jobs.claim(&other).await.unwrap().unwrap();
+        let b = jobs.claim(&other).await.unwrap().unwrap();
+        let over = [a, b].into_iter().find(|c| c.0 == taken.0).expect("the stale holder's job is taken over");
+        assert_eq!(over.3, taken.3 + 1, "{backend}: counted as another attempt");
+        assert_eq!(jobs.holder(&taken.0).await.unwrap(), Some(("running".into(), Some("other".into()))));
+    }
+}
