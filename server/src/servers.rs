@@ -678,8 +678,8 @@ impl Servers {
             .collect())
     }
 
-    fn oauth_store(&self) -> crate::oauth::store::OAuthStore {
-        crate::oauth::store::OAuthStore::new(self.db.clone().into())
+    fn oauth_store(&self) -> crate::store::oauth::OAuthStore {
+        crate::store::oauth::OAuthStore::new(self.db.clone().into())
     }
 
     /// The clients users connected to the server (OAuth grants), newest first.

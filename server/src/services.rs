@@ -64,7 +64,7 @@ impl Services {
             sign_ups_per_hour: config.sign_ups_per_hour,
         }));
         let oauth = crate::oauth::service::OAuth::new(
-            crate::oauth::store::OAuthStore::new(db.clone().into()),
+            crate::store::oauth::OAuthStore::new(db.clone().into()),
             outbound.clone(),
             public_url.clone(),
         );

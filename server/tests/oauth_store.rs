@@ -7,8 +7,8 @@ mod common;
 
 use common::stores::{self, TestDb};
 use server::oauth::client_metadata::ClientMetadata;
-use server::oauth::store::{ClientKind, OAuthStore};
 use server::oauth::{ErrorCode, OAuthError};
+use server::store::oauth::{ClientKind, OAuthStore};
 
 const CLIENT: &str = "https://client.example/oauth/metadata.json";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";

@@ -4,8 +4,8 @@
 
 use super::request::{self, AuthorizationRequest, Refusal};
 use super::service::OAuth;
-use super::store::{Client, ServerTarget};
 use super::{ErrorCode, OAuthError};
+use crate::store::oauth::{Client, ClientKind, ServerTarget};
 use app::model::{AppError, ConsentView, UserView};
 use std::collections::HashMap;
 
@@ -74,8 +74,8 @@ impl OAuth {
         let Pending { request, client, server } = pending;
         let host = |url: &str| url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
         let client_domain = match client.kind {
-            super::store::ClientKind::Document => host(&client.client_id),
-            super::store::ClientKind::Registered => client.client_uri.as_deref().and_then(host),
+            ClientKind::Document => host(&client.client_id),
+            ClientKind::Registered => client.client_uri.as_deref().and_then(host),
         };
         Ok(ConsentView {
             client_name: client.name.clone().unwrap_or_else(|| client.client_id.clone()),

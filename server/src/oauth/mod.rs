@@ -1,9 +1,10 @@
 //! AutoMCP as the OAuth 2.1 authorization server for its own hosted
 //! endpoints (the MCP authorization spec, 2025-11-25 and 2026-07-28).
 //!
-//! This module is the pure core: PKCE, redirect-URI matching, the metadata
-//! documents and the checks on a client's metadata. Storage and the HTTP
-//! endpoints are thin shells over it.
+//! This module is the pure core (PKCE, redirect-URI matching, the metadata
+//! documents, the checks on a client's metadata) and the rules over it
+//! ([`service`], [`consent`]). Its storage is [`crate::store::oauth`]; the
+//! HTTP endpoints are in `http/oauth_api.rs`.
 
 pub mod client_metadata;
 pub mod consent;
@@ -12,7 +13,6 @@ pub mod pkce;
 pub mod redirect;
 pub mod request;
 pub mod service;
-pub mod store;
 pub mod tokens;
 
 /// An OAuth error as RFC 6749 §5.2 spells it: a code and a description.

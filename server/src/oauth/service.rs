@@ -5,11 +5,11 @@
 
 use super::client_metadata::{self, MAX_DOCUMENT_BYTES};
 use super::request::{self, TokenRequest};
-use super::store::{Client, ClientKind, Issued, OAuthStore, Outcome};
 use super::{ErrorCode, OAuthError};
 use crate::db::now;
 use crate::engine::caller::{AccessTokens, OAuthCaller};
 use crate::engine::outbound::Outbound;
+use crate::store::oauth::{Client, ClientKind, Issued, OAuthStore, Outcome};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

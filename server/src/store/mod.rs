@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod calls;
 pub mod jobs;
+pub mod oauth;
 pub mod sources;
 pub mod wizards;
 

@@ -5,13 +5,13 @@
 //! Outcomes a client can cause are `Ok(Err(OAuthError))`; the outer error
 //! is the database failing.
 
-use super::client_metadata::ClientMetadata;
-use super::tokens::{self, Kind};
-use super::{ErrorCode, OAuthError};
+use super::{Db, Tx};
 use crate::db::now;
 use crate::engine::caller::OAuthCaller;
 use crate::error::ResultExt;
-use crate::store::{Db, Tx};
+use crate::oauth::client_metadata::ClientMetadata;
+use crate::oauth::tokens::{self, Kind};
+use crate::oauth::{ErrorCode, OAuthError};
 use app::model::{AppError, ClientAuth, ConnectedClient, OAuthAccess};
 
 /// A client-caused refusal inside, a database failure outside.
