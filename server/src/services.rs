@@ -41,7 +41,7 @@ impl Services {
             .map_err(|e| anyhow::anyhow!("could not create the data directory {}: {e}", config.data_dir.display()))?;
         let key = Arc::new(InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?);
         let db = crate::db::connect(&config.database_url(), config.db_busy_timeout()).await?;
-        let health = Health::new(db.clone());
+        let health = Health::new(db.clone().into());
         let public_url = config.public_url();
         let outbound = Outbound::from_config(&config)?;
         let hosts = HostRules::new(&public_url, &config.allowed_hosts);

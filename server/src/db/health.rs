@@ -13,11 +13,11 @@
 //! job held by an instance whose heartbeat is stale is taken over.
 
 use super::fault::{Fault, classify};
-use super::{Db, now_ms};
+use super::now_ms;
+use crate::store::Db;
+use crate::store::health::{Beat, ProbeConnection};
 use app::model::AppError;
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -79,8 +79,7 @@ impl Instance {
 pub struct Health {
     db: Db,
     instance: Instance,
-    probe_options: SqliteConnectOptions,
-    probe: tokio::sync::Mutex<Option<SqliteConnection>>,
+    probe: tokio::sync::Mutex<Option<ProbeConnection>>,
     status: RwLock<Status>,
     probed_at: RwLock<Option<std::time::Instant>>,
     stop: CancellationToken,
@@ -104,11 +103,9 @@ pub fn report(fault: Fault) {
 
 impl Health {
     pub fn new(db: Db) -> Arc<Self> {
-        let probe_options = (*db.connect_options()).clone().busy_timeout(PROBE_BUSY_TIMEOUT);
         Arc::new(Health {
             db,
             instance: Instance::new(),
-            probe_options,
             probe: tokio::sync::Mutex::new(None),
             status: RwLock::new(Status { database: DbState::Ok, fault: None, since_ms: now_ms() }),
             probed_at: RwLock::new(None),
@@ -194,10 +191,19 @@ impl Health {
     async fn write_probe(&self, with_pages: bool) -> Result<(), Fault> {
         let mut slot = self.probe.lock().await;
         if slot.is_none() {
-            *slot = Some(self.probe_options.connect().await.map_err(|e| classify(&e).unwrap_or(Fault::Unreachable))?);
+            let conn = self.db.probe_connection(PROBE_BUSY_TIMEOUT).await;
+            *slot = Some(conn.map_err(|e| classify(&e).unwrap_or(Fault::Unreachable))?);
         }
         let conn = slot.as_mut().expect("just connected");
-        let result = heartbeat(conn, &self.instance, with_pages).await;
+        let beat = Beat {
+            instance_id: &self.instance.id,
+            host: &self.instance.host,
+            pid: i64::from(self.instance.pid),
+            started_at_ms: self.instance.started_at_ms,
+            now_ms: now_ms(),
+            scratch_bytes: if with_pages { RECOVERY_PROBE_BYTES } else { 0 },
+        };
+        let result = conn.beat(&beat).await;
         if let Err(error) = &result {
             tracing::debug!(%error, "database probe failed");
             // Start from a fresh connection next time: nothing half-done survives.
@@ -209,7 +215,7 @@ impl Health {
     }
 
     async fn read_state(&self) -> DbState {
-        let read = sqlx::query_scalar::<_, i64>("select count(*) from instances").fetch_one(&self.db);
+        let read = self.db.read_instances();
         match tokio::time::timeout(Duration::from_secs(1), read).await {
             Ok(Ok(_)) => DbState::ReadOnly,
             _ => DbState::Unavailable,
@@ -220,7 +226,7 @@ impl Health {
     /// already handed back, are not waited for).
     pub async fn stop(&self) {
         self.stop.cancel();
-        let removed = sqlx::query("delete from instances where id = ?").bind(&self.instance.id).execute(&self.db).await;
+        let removed = self.db.remove_instance(&self.instance.id).await;
         if let Err(error) = removed {
             tracing::warn!(%error, "could not remove this instance's heartbeat; it expires by itself");
         }
@@ -228,33 +234,6 @@ impl Health {
             let _ = conn.close().await;
         }
     }
-}
-
-async fn heartbeat(conn: &mut SqliteConnection, instance: &Instance, with_pages: bool) -> sqlx::Result<()> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let now = now_ms();
-    sqlx::query(
-        "insert into instances (id, host, pid, started_at, heartbeat_at) values (?, ?, ?, ?, ?)
-         on conflict (id) do update set heartbeat_at = excluded.heartbeat_at",
-    )
-    .bind(&instance.id)
-    .bind(&instance.host)
-    .bind(i64::from(instance.pid))
-    .bind(instance.started_at_ms)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if with_pages {
-        sqlx::query("insert into health_scratch (id, payload) values (?, ?)")
-            .bind(&instance.id)
-            .bind(vec![0u8; RECOVERY_PROBE_BYTES])
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("delete from health_scratch where id = ?").bind(&instance.id).execute(&mut *tx).await?;
-    }
-    // Heartbeats of instances gone for a day are of no use to anyone.
-    sqlx::query("delete from instances where heartbeat_at < ?").bind(now - 86_400_000).execute(&mut *tx).await?;
-    tx.commit().await
 }
 
 /// The 503 for a storage fault.

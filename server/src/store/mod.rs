@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod health;
 pub mod jobs;
 pub mod oauth;
 pub mod sources;
