@@ -324,6 +324,11 @@ pub enum OAuthAccess {
 }
 
 impl OAuthAccess {
+    /// The stored setting (JSON; `None` or unreadable text: only the owner).
+    pub fn from_stored(text: Option<&str>) -> Self {
+        text.and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+    }
+
     /// Whether the account with `email` may connect (`is_owner`: it owns the server).
     pub fn allows(&self, is_owner: bool, email: &str) -> bool {
         match self {

@@ -77,7 +77,7 @@ impl ServerRow {
 
     /// Who may connect OAuth clients (unreadable text: only the owner).
     fn oauth_access(&self) -> OAuthAccess {
-        self.oauth_access.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+        OAuthAccess::from_stored(self.oauth_access.as_deref())
     }
 
     /// How clients connect, with the defaults for what the owner left unset.

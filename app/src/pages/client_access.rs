@@ -89,34 +89,58 @@ pub fn ClientAccess(server: ServerView, on_changed: Callback<Option<String>>) ->
     }
 }
 
+/// The choice in the "who may connect" select (the emails are typed apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Owner,
+    AnyAccount,
+    Emails,
+}
+
+impl Who {
+    const ALL: [(Who, &'static str, &'static str); 3] = [
+        (Who::Owner, "owner", "Only me"),
+        (Who::AnyAccount, "any_account", "Any account of this AutoMCP"),
+        (Who::Emails, "emails", "Me and these accounts"),
+    ];
+
+    fn of(access: &OAuthAccess) -> Self {
+        match access {
+            OAuthAccess::Owner => Who::Owner,
+            OAuthAccess::AnyAccount => Who::AnyAccount,
+            OAuthAccess::Emails { .. } => Who::Emails,
+        }
+    }
+
+    /// The select's option value back to the choice.
+    fn from_value(value: &str) -> Self {
+        Who::ALL.iter().find(|(_, v, _)| *v == value).map_or(Who::Owner, |(who, _, _)| *who)
+    }
+
+    /// The setting, with the typed emails (one per line) for `Emails`.
+    fn access(self, emails: &str) -> OAuthAccess {
+        match self {
+            Who::Owner => OAuthAccess::Owner,
+            Who::AnyAccount => OAuthAccess::AnyAccount,
+            Who::Emails => OAuthAccess::Emails {
+                emails: emails.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+            },
+        }
+    }
+}
+
 /// Only the owner, any account here, or listed emails.
 #[component]
 fn WhoMayConnect(server_id: String, access: OAuthAccess) -> impl IntoView {
     let save = ServerAction::<ChangeServer>::new();
-    let who = RwSignal::new(match &access {
-        OAuthAccess::Owner => "owner",
-        OAuthAccess::AnyAccount => "any_account",
-        OAuthAccess::Emails { .. } => "emails",
-    });
+    let who = RwSignal::new(Who::of(&access));
     let emails = RwSignal::new(match access {
         OAuthAccess::Emails { emails } => emails.join("\n"),
         _ => String::new(),
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let access = match who.get_untracked() {
-            "any_account" => OAuthAccess::AnyAccount,
-            "emails" => OAuthAccess::Emails {
-                emails: emails
-                    .get_untracked()
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            },
-            _ => OAuthAccess::Owner,
-        };
+        let access = who.get_untracked().access(&emails.get_untracked());
         save.dispatch(ChangeServer {
             id: server_id.clone(),
             input: UpdateServer { oauth_access: Some(access), ..UpdateServer::default() },
@@ -126,17 +150,13 @@ fn WhoMayConnect(server_id: String, access: OAuthAccess) -> impl IntoView {
         <form class="space-y-2" id="who-may-connect" on:submit=submit>
             <label class="block text-sm font-medium">
                 "Who may connect clients"
-                <select id="oauth-access" class=INPUT on:change=move |ev| who.set(match event_target_value(&ev).as_str() {
-                    "any_account" => "any_account",
-                    "emails" => "emails",
-                    _ => "owner",
-                })>
-                    <option value="owner" selected=move || who.get() == "owner">"Only me"</option>
-                    <option value="any_account" selected=move || who.get() == "any_account">"Any account of this AutoMCP"</option>
-                    <option value="emails" selected=move || who.get() == "emails">"Me and these accounts"</option>
+                <select id="oauth-access" class=INPUT on:change=move |ev| who.set(Who::from_value(&event_target_value(&ev)))>
+                    {Who::ALL.into_iter().map(|(choice, value, label)| view! {
+                        <option value=value selected=move || who.get() == choice>{label}</option>
+                    }).collect_view()}
                 </select>
             </label>
-            <Show when=move || who.get() == "emails">
+            <Show when=move || who.get() == Who::Emails>
                 <textarea id="oauth-emails" class=INPUT rows="3" placeholder="one email per line"
                     prop:value=move || emails.get() on:input=move |ev| emails.set(event_target_value(&ev))></textarea>
             </Show>

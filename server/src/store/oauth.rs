@@ -438,6 +438,7 @@ impl OAuthStore {
         tx.commit().await.or_internal("commit revoke grant")?;
         Ok(changed == 1)
     }
+
     /// The server a slug names, as the authorization endpoint needs it.
     pub async fn server_for_slug(&self, slug: &str) -> Result<Option<ServerTarget>, AppError> {
         let row: Option<(String, String, String, String, String, Option<String>)> =
@@ -451,7 +452,7 @@ impl OAuthStore {
             owner_id,
             name,
             live_with_oauth: status == "active" && ClientAuth::parse(&client_auth) == ClientAuth::OAuth,
-            access: access.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default(),
+            access: OAuthAccess::from_stored(access.as_deref()),
         }))
     }
 
