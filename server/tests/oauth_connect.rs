@@ -8,7 +8,8 @@ mod common;
 
 use app::model::Tier;
 use common::oauth::{
-    REDIRECT, VERIFIER, approve, authorization_url, consent_view, decide, open_consent, params_of, register, tokens_for,
+    REDIRECT, VERIFIER, approve, authorization_url, consent_view, decide, open_consent, params_of, post_form, register,
+    tokens_for,
 };
 use common::upstream::Upstream;
 use common::{PASSWORD, TestApp, json, spec, tool};
@@ -178,7 +179,7 @@ async fn tokens_are_bound_to_their_server_and_die_when_expired_or_revoked() {
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(post_mcp(&app, "alpha", Some(access)).await.status(), StatusCode::OK);
     let form = [("token", access), ("client_id", client_id.as_str())];
-    app.anonymous().post(app.url("/oauth/revoke")).form(&form).send().await.unwrap();
+    post_form(&app, "/oauth/revoke", &form).await;
     assert_eq!(post_mcp(&app, "alpha", Some(access)).await.status(), StatusCode::UNAUTHORIZED);
 
     // An expired code.
@@ -191,9 +192,8 @@ async fn tokens_are_bound_to_their_server_and_die_when_expired_or_revoked() {
         ("client_id", client_id.as_str()),
         ("code_verifier", VERIFIER),
     ];
-    let response = app.anonymous().post(app.url("/oauth/token")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let error = json(response).await;
+    let (status, error, _) = post_form(&app, "/oauth/token", &form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         (error["error"].as_str(), error["error_description"].as_str()),
         (Some("invalid_grant"), Some("the code has expired"))
@@ -334,8 +334,7 @@ async fn changing_client_auth_revokes_what_the_old_mode_issued() {
         ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
         ("client_id", client_id.as_str()),
     ];
-    let response = app.anonymous().post(app.url("/oauth/token")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(post_form(&app, "/oauth/token", &form).await.0, StatusCode::BAD_REQUEST);
     let metadata =
         app.anonymous().get(app.url("/.well-known/oauth-protected-resource/mcp/epsilon")).send().await.unwrap();
     assert_eq!(metadata.status(), StatusCode::OK);

@@ -7,7 +7,7 @@
 mod common;
 
 use app::model::Tier;
-use common::oauth::{CHALLENGE, Documents, REDIRECT, VERIFIER, approve, consent_view, params_of};
+use common::oauth::{CHALLENGE, Documents, REDIRECT, VERIFIER, approve, consent_view, params_of, post_form};
 use common::upstream::Upstream;
 use common::{PASSWORD, TestApp, json, spec, tool};
 use reqwest::StatusCode;
@@ -71,9 +71,9 @@ async fn a_metadata_document_is_fetched_checked_and_used() {
         ("code_verifier", VERIFIER),
         ("resource", &app.mcp_url("docs")),
     ];
-    let response = app.anonymous().post(app.url("/oauth/token")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let access = json(response).await["access_token"].as_str().unwrap().to_owned();
+    let (status, tokens, _) = post_form(&app, "/oauth/token", &form).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
     let client = common::mcp_client(&app.mcp_url("docs"), Some(&access), common::Era::Legacy).await.unwrap();
     assert_eq!(client.list_all_tools().await.unwrap().len(), 1);
     let view = consent_view(&app, &query(&app, &client_id)).await;

@@ -1,26 +1,16 @@
 //! The authorization server over HTTP on loopback: metadata, dynamic
 //! registration with its limit, the token endpoint (code + PKCE, refresh
-//! rotation, resource binding) and revocation. The consent step (a page,
-//! still to come) is played by the storage call it will make.
+//! rotation, resource binding) and revocation. The consent step is played
+//! by the storage call the consent form makes (the page itself is tested in
+//! oauth_connect.rs).
 
 mod common;
 
 use app::model::Tier;
+use common::oauth::{CHALLENGE, REDIRECT, VERIFIER, post_form};
 use common::{TestApp, json, spec, tool};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const REDIRECT: &str = "http://127.0.0.1:7777/callback";
-
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value, Option<String>) {
-    let response = app.anonymous().post(app.url(path)).form(form).send().await.unwrap();
-    let status = response.status();
-    let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = response.text().await.unwrap();
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null), cache)
-}
 
 async fn register(app: &TestApp, body: Value) -> (StatusCode, Value) {
     let response = app.anonymous().post(app.url("/oauth/register")).json(&body).send().await.unwrap();

@@ -5,13 +5,13 @@
 
 mod common;
 
+use common::oauth::CHALLENGE;
 use common::stores::{self, TestDb};
 use server::oauth::client_metadata::ClientMetadata;
 use server::oauth::{ErrorCode, OAuthError};
 use server::store::oauth::{ClientKind, OAuthStore};
 
 const CLIENT: &str = "https://client.example/oauth/metadata.json";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A database with an owner, a server and a known client.
 struct Fixture {

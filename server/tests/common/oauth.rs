@@ -92,6 +92,16 @@ pub async fn register(app: &TestApp) -> String {
     json(response).await["client_id"].as_str().unwrap().to_owned()
 }
 
+/// Posts a form to an OAuth endpoint as a client does: the status, the JSON
+/// body (null when it is not JSON) and `Cache-Control`.
+pub async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value, Option<String>) {
+    let response = app.anonymous().post(app.url(path)).form(form).send().await.unwrap();
+    let status = response.status();
+    let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = response.text().await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null), cache)
+}
+
 /// Allows, then exchanges the code: the token response.
 pub async fn tokens_for(app: &TestApp, client_id: &str, slug: &str) -> Value {
     let back = approve(app, &authorization_url(app, client_id, slug, &[]).await).await;
@@ -104,9 +114,9 @@ pub async fn tokens_for(app: &TestApp, client_id: &str, slug: &str) -> Value {
         ("code_verifier", VERIFIER),
         ("resource", &app.mcp_url(slug)),
     ];
-    let response = app.anonymous().post(app.url("/oauth/token")).form(&form).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    json(response).await
+    let (status, tokens, _) = post_form(app, "/oauth/token", &form).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens
 }
 
 /// The query parameters of a redirect.
