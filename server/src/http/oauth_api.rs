@@ -77,7 +77,8 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn form(body: &Bytes) -> HashMap<String, String> {
+/// Form fields (a body, or a query string).
+fn form(body: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
@@ -141,18 +142,19 @@ pub fn authorize_routes() -> Router<super::AppState> {
     Router::new().route(metadata::AUTHORIZE_PATH, get(authorize).post(decide))
 }
 
-/// The consent page, which shows the request (and signs the user in).
-const CONSENT_PAGE: &str = "/oauth/consent";
+/// The consent page, which shows the request `query` (and signs the user in).
+fn consent_page(query: &str) -> Response {
+    Redirect::to(&format!("/oauth/consent?{query}")).into_response()
+}
 
 /// Starts an authorization: a request whose client and redirect URI check
 /// out but is otherwise wrong goes back to the client; everything else is
 /// shown on the consent page (including errors for the user's eyes only).
 async fn authorize(State(services): State<Services>, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    match services.oauth.check_authorization(&params).await {
+    match services.oauth.check_authorization(&form(query.as_bytes())).await {
         Ok(Err(Refusal::ToClient { redirect_uri, state, error })) => to_client(&services, &redirect_uri, state, &error),
-        Ok(_) => Redirect::to(&format!("{CONSENT_PAGE}?{query}")).into_response(),
+        Ok(_) => consent_page(&query),
         Err(error) => crate::error::ApiError(error).into_response(),
     }
 }
@@ -166,7 +168,6 @@ async fn decide(
     body: Bytes,
 ) -> Response {
     let query = query.unwrap_or_default();
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let decision = match form(&body).remove("decision").as_deref() {
         Some("allow") => Decision::Allow,
         Some("deny") => Decision::Deny,
@@ -174,10 +175,10 @@ async fn decide(
     };
     let user = match services.caller(&headers).await {
         Ok(Some(user)) => user,
-        Ok(None) => return Redirect::to(&format!("{CONSENT_PAGE}?{query}")).into_response(),
+        Ok(None) => return consent_page(&query),
         Err(error) => return crate::error::ApiError(error).into_response(),
     };
-    let pending = match services.oauth.check_authorization(&params).await {
+    let pending = match services.oauth.check_authorization(&form(query.as_bytes())).await {
         Ok(Ok(pending)) => pending,
         Ok(Err(Refusal::ToClient { redirect_uri, state, error })) => {
             return to_client(&services, &redirect_uri, state, &error);
@@ -193,12 +194,7 @@ async fn decide(
 
 /// An error redirected to the (verified) client, with `state` and `iss`.
 fn to_client(services: &Services, redirect_uri: &str, state: Option<String>, error: &OAuthError) -> Response {
-    let location = request::redirect_with(
-        redirect_uri,
-        &[("error", error.code.as_str()), ("error_description", &error.description)],
-        state.as_deref(),
-        &services.oauth.issuer(),
-    );
+    let location = request::error_redirect(redirect_uri, error, state.as_deref(), &services.oauth.issuer());
     no_store(Redirect::to(&location).into_response())
 }
 

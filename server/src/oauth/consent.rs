@@ -95,12 +95,8 @@ impl OAuth {
         let Pending { request, client, server } = pending;
         let issuer = self.issuer();
         let denied = |why: &str| {
-            request::redirect_with(
-                &request.redirect_uri,
-                &[("error", ErrorCode::AccessDenied.as_str()), ("error_description", why)],
-                request.state.as_deref(),
-                &issuer,
-            )
+            let error = OAuthError::new(ErrorCode::AccessDenied, why);
+            request::error_redirect(&request.redirect_uri, &error, request.state.as_deref(), &issuer)
         };
         if decision == Decision::Deny {
             tracing::info!(client_id = %client.client_id, server_id = %server.id, "authorization denied by the user");

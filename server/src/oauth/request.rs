@@ -89,6 +89,13 @@ pub fn authorization(
     Ok(AuthorizationRequest { client_id: client_id.to_owned(), redirect_uri, state, challenge, slug: slug.to_owned() })
 }
 
+/// The redirect that carries an error back to the client (RFC 6749
+/// §4.1.2.1), with `state` and `iss`.
+pub fn error_redirect(redirect_uri: &str, error: &OAuthError, state: Option<&str>, issuer: &str) -> String {
+    let pairs = [("error", error.code.as_str()), ("error_description", error.description.as_str())];
+    redirect_with(redirect_uri, &pairs, state, issuer)
+}
+
 /// The redirect that carries a code (or an error) back to the client, with
 /// `iss` (RFC 9207).
 pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>, issuer: &str) -> String {
