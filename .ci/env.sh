@@ -30,3 +30,17 @@ prune_own_artifacts() {
   done
   rm -rf "$CARGO_TARGET_DIR"/{debug,release}/incremental
 }
+
+# The server test binaries that run again on PostgreSQL: every one that starts
+# the app (the store_* tests already run on both backends; cli and standalone
+# use no shared database).
+postgres_suites() {
+  local file name
+  for file in "$ROOT"/server/tests/*.rs; do
+    name=$(basename "$file" .rs)
+    case "$name" in
+      store_*|oauth_store|postgres|cli|standalone) ;;
+      *) printf -- '--test %s ' "$name" ;;
+    esac
+  done
+}

@@ -262,32 +262,32 @@ impl Backend for Services {
 
     async fn targets(&self, headers: &HeaderMap) -> Result<Vec<TargetView>, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.targets(&caller).await
+        self.machines.targets(&caller).await
     }
 
     async fn register_target(&self, headers: &HeaderMap, input: RegisterTarget) -> Result<TargetView, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.register_target(&caller, input).await
+        self.machines.register_target(&caller, input).await
     }
 
     async fn check_target(&self, headers: &HeaderMap, id: String) -> Result<TargetCheck, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.check_target(&caller, &id).await
+        self.machines.check_target(&caller, &id).await
     }
 
     async fn trust_target(&self, headers: &HeaderMap, id: String, input: TrustHostKey) -> Result<TargetView, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.trust_target(&caller, &id, input).await
+        self.machines.trust_target(&caller, &id, input).await
     }
 
     async fn delete_target(&self, headers: &HeaderMap, id: String) -> Result<(), AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.delete_target(&caller, &id).await
+        self.machines.delete_target(&caller, &id).await
     }
 
     async fn hosting(&self, headers: &HeaderMap, id: String) -> Result<HostingView, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.hosting(&caller, &id).await
+        self.machines.hosting(&caller, &id).await
     }
 
     async fn vps_deploy(
@@ -297,27 +297,27 @@ impl Backend for Services {
         input: DeployToTarget,
     ) -> Result<OperationView, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.vps_deploy(&caller, &id, input).await
+        self.machines.vps_deploy(&caller, &id, input).await
     }
 
     async fn vps_action(&self, headers: &HeaderMap, id: String, action: VpsAction) -> Result<OperationView, AppError> {
         let caller = self.require_user(headers).await?;
         match action {
-            VpsAction::Rollback => self.servers.vps_rollback(&caller, &id).await,
-            VpsAction::Stop => self.servers.vps_stop(&caller, &id).await,
-            VpsAction::Start => self.servers.vps_start(&caller, &id).await,
-            VpsAction::Remove => self.servers.vps_remove(&caller, &id).await,
+            VpsAction::Rollback => self.machines.vps_rollback(&caller, &id).await,
+            VpsAction::Stop => self.machines.vps_stop(&caller, &id).await,
+            VpsAction::Start => self.machines.vps_start(&caller, &id).await,
+            VpsAction::Remove => self.machines.vps_remove(&caller, &id).await,
         }
     }
 
     async fn vps_logs(&self, headers: &HeaderMap, id: String) -> Result<String, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.vps_logs(&caller, &id).await
+        self.machines.vps_logs(&caller, &id).await
     }
 
     async fn operation(&self, headers: &HeaderMap, id: String) -> Result<OperationView, AppError> {
         let caller = self.require_user(headers).await?;
-        self.servers.operation(&caller, &id).await
+        self.machines.operation(&caller, &id).await
     }
 
     async fn playground_call(

@@ -16,6 +16,7 @@ pub mod error;
 pub mod generate;
 pub mod http;
 pub mod jobs;
+pub mod machines;
 pub mod oauth;
 pub mod secret;
 pub mod servers;

@@ -27,6 +27,14 @@ impl InstanceKey {
         &self.0
     }
 
+    /// A one-way fingerprint of the key (16 hex characters), stored in the
+    /// database so a process given another key notices before sealing anything.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new().chain_update(b"automcp key check v1\0").chain_update(self.0).finalize();
+        hex::encode(&digest[..8])
+    }
+
     /// The configured key, else the one in `<data_dir>/secret.key`, else a new
     /// one written there (mode 0600).
     pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {

@@ -6,7 +6,7 @@
 
 use crate::accounts::secret_hash;
 use crate::crypto::{self, Binding};
-use crate::db::{Db, now};
+use crate::db::now;
 use crate::engine::caller::OAuthGate;
 use crate::engine::limits::ServerLimits;
 use crate::engine::{ClientCheck, Engine, ForwardTo, MountRequest};
@@ -14,6 +14,8 @@ use crate::error::ResultExt;
 use crate::secret::InstanceKey;
 use crate::sources::Sources;
 use crate::store::calls::CallStore;
+use crate::store::servers::{Hosting, NewServer, ServerRow, ServerStore};
+use crate::store::{Db, Insert, Tx};
 use app::model::{
     AppError, CallView, ClientAuth, ConnectedClient, Connection, ConnectionInput, CreateServer, Limits, LimitsInput,
     OAuthAccess, ServerCreated, ServerKind, ServerStatus, ServerView, Tier, TokenIssued, ToolSummary, UpdateServer,
@@ -33,48 +35,25 @@ const MAX_SECRET_BYTES: usize = 8 * 1024;
 #[derive(Clone)]
 pub struct Servers {
     db: Db,
+    store: ServerStore,
+    /// This process, as named in the changes it announces.
+    origin: Arc<str>,
     key: Arc<InstanceKey>,
     engine: Arc<Engine>,
     sources: Sources,
     public_url: url::Url,
     free_monthly_quota: u64,
-    /// The binary uploaded to machines (None: this executable), read once.
-    vps_binary: Option<std::path::PathBuf>,
-    vps_binary_read: Arc<std::sync::OnceLock<crate::vps::deploy::Binary>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct ServerRow {
-    id: String,
-    owner_id: String,
-    slug: String,
-    name: String,
-    spec: String,
-    status: String,
-    client_auth: String,
-    token_hash: Option<String>,
-    calls_per_minute: Option<i64>,
-    burst: Option<i64>,
-    max_concurrency: Option<i64>,
-    created_at: i64,
-    updated_at: i64,
-    kind: String,
-    source_id: Option<String>,
-    upstream_header: Option<String>,
-    tools_cache: Option<String>,
-    tools_filter: Option<String>,
-    hosting: String,
-    target_id: Option<String>,
-    allowed_origins: Option<String>,
-    call_timeout_secs: Option<i64>,
-    oauth_access: Option<String>,
+/// What a stored server's text columns say, read for the services.
+trait StoredServer {
+    fn oauth_access(&self) -> OAuthAccess;
+    fn connection(&self) -> Connection;
+    fn filter(&self) -> Result<Vec<String>, AppError>;
+    fn cache(&self) -> Result<Vec<app::mcps::ToolDef>, AppError>;
 }
 
-impl ServerRow {
-    fn client_auth(&self) -> ClientAuth {
-        ClientAuth::parse(&self.client_auth)
-    }
-
+impl StoredServer for ServerRow {
     /// Who may connect OAuth clients (unreadable text: only the owner).
     fn oauth_access(&self) -> OAuthAccess {
         OAuthAccess::from_stored(self.oauth_access.as_deref())
@@ -89,10 +68,6 @@ impl ServerRow {
             .and_then(|secs| u32::try_from(secs).ok())
             .unwrap_or(app::mcps::DEFAULT_CALL_TIMEOUT_SECS);
         Connection { allowed_origins, call_timeout_secs }
-    }
-
-    fn kind(&self) -> ServerKind {
-        if self.kind == "mcp" { ServerKind::Mcp } else { ServerKind::Actions }
     }
 
     /// The chosen tool names of a server made from a source.
@@ -116,33 +91,23 @@ impl ServerRow {
 /// `:` keeps it apart from credential names people choose).
 pub const SOURCE_HEADER_CREDENTIAL: &str = "mcp:header";
 
-macro_rules! select_servers {
-    ($rest:literal) => {
-        concat!(
-            "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
-                    max_concurrency, created_at, updated_at, kind, source_id, upstream_header, tools_cache,
-                    tools_filter, hosting, target_id, allowed_origins, call_timeout_secs, oauth_access
-             from servers ",
-            $rest
-        )
-    };
-}
-
 pub mod mcps;
-pub mod vps;
+pub mod sync;
 
-fn status_of(text: &str) -> ServerStatus {
-    match text {
-        "active" => ServerStatus::Active,
-        "disabled" => ServerStatus::Disabled,
-        _ => ServerStatus::Draft,
-    }
+/// A token the main instance sends to a server's release on a machine.
+pub(crate) fn issue_runner_token() -> String {
+    format!("amcp_run_{}", issue_token().trim_start_matches(SERVER_TOKEN_PREFIX))
 }
 
 fn issue_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("{SERVER_TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Custom limits as stored: calls a minute, burst, concurrency.
+fn limit_values(limits: &LimitsInput) -> [Option<i64>; 3] {
+    [limits.calls_per_minute, limits.burst, limits.max_concurrency].map(|value| value.map(i64::from))
 }
 
 fn check_credential(name: &str, value: Option<&str>) -> Result<(), AppError> {
@@ -171,29 +136,22 @@ impl Servers {
         sources: Sources,
         public_url: url::Url,
         free_monthly_quota: u64,
-        vps_binary: Option<std::path::PathBuf>,
     ) -> Self {
         Servers {
+            store: ServerStore::new(db.clone()),
+            origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             db,
             key,
             engine,
             sources,
             public_url,
             free_monthly_quota,
-            vps_binary,
-            vps_binary_read: Arc::default(),
         }
     }
 
     /// One stored credential of a server, decrypted.
-    async fn open_credential(&self, row: &ServerRow, name: &str) -> Result<Option<String>, AppError> {
-        let sealed: Option<String> =
-            sqlx::query_scalar("select sealed from server_credentials where server_id = ? and name = ?")
-                .bind(&row.id)
-                .bind(name)
-                .fetch_optional(&self.db)
-                .await
-                .or_internal("load credential")?;
+    pub(crate) async fn open_credential(&self, row: &ServerRow, name: &str) -> Result<Option<String>, AppError> {
+        let sealed = self.store.credential(&row.id, name).await.or_internal("load credential")?;
         let Some(sealed) = sealed else { return Ok(None) };
         let binding = Binding { owner_id: &row.owner_id, server_id: &row.id, name };
         crypto::open(&self.key, &binding, &sealed).or_internal("open credential").map(Some)
@@ -216,18 +174,24 @@ impl Servers {
         }
     }
 
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Seals and stores one credential of a server.
+    pub(crate) async fn put_credential(&self, row: &ServerRow, name: &str, value: &str) -> Result<(), AppError> {
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        self.store_credential(&mut tx, &row.owner_id, &row.id, name, value).await?;
+        tx.commit().await.or_internal("commit credential")
+    }
+
     pub fn endpoint(&self, slug: &str) -> String {
         self.public_url.join(&format!("mcp/{slug}")).map(|u| u.to_string()).unwrap_or_else(|_| format!("/mcp/{slug}"))
     }
 
     async fn view(&self, row: ServerRow, tier: Tier) -> Result<ServerView, AppError> {
         let spec: ServerSpec = serde_json::from_str(&row.spec).or_internal("parse stored spec")?;
-        let mut stored: Vec<String> =
-            sqlx::query_scalar("select name from server_credentials where server_id = ? order by name")
-                .bind(&row.id)
-                .fetch_all(&self.db)
-                .await
-                .or_internal("list credential names")?;
+        let mut stored = self.store.credential_names(&row.id).await.or_internal("list credential names")?;
         stored.retain(|name| name != SOURCE_HEADER_CREDENTIAL);
         let missing = credential_names(&spec).into_iter().filter(|name| !stored.contains(name)).collect();
         let tools: Vec<ToolSummary> = match row.kind() {
@@ -260,10 +224,10 @@ impl Servers {
             oauth_access: row.oauth_access(),
             client_auth: row.client_auth(),
             kind: row.kind(),
+            status: row.status(),
             id: row.id,
             slug: row.slug,
             name: row.name,
-            status: status_of(&row.status),
             tool_count: tools.len(),
             tools,
             credentials: stored,
@@ -274,11 +238,9 @@ impl Servers {
         })
     }
 
-    async fn row(&self, owner: &UserView, id: &str) -> Result<ServerRow, AppError> {
-        sqlx::query_as(select_servers!("where id = ? and owner_id = ?"))
-            .bind(id)
-            .bind(&owner.id)
-            .fetch_optional(&self.db)
+    pub(crate) async fn row(&self, owner: &UserView, id: &str) -> Result<ServerRow, AppError> {
+        self.store
+            .owned(&owner.id, id)
             .await
             .or_internal("load server")?
             .ok_or_else(|| AppError::not_found(format!("you have no server with id `{id}`")))
@@ -337,35 +299,28 @@ impl Servers {
         let spec_json = serde_json::to_string(&input.spec).or_internal("serialize spec")?;
         let limits = input.limits.unwrap_or_default();
         let time = now();
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        let inserted = sqlx::query(
-            "insert into servers (id, owner_id, slug, name, spec, status, client_auth, token_hash,
-                                  calls_per_minute, burst, max_concurrency, created_at, updated_at)
-             values (?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&owner.id)
-        .bind(&input.spec.slug)
-        .bind(input.spec.name.trim())
-        .bind(&spec_json)
-        .bind(input.client_auth.as_str())
-        .bind(token.as_deref().map(secret_hash))
-        .bind(limits.calls_per_minute.map(i64::from))
-        .bind(limits.burst.map(i64::from))
-        .bind(limits.max_concurrency.map(i64::from))
-        .bind(time)
-        .bind(time)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppError::conflict(
-                    "spec.slug",
-                    format!("the slug `{}` is already taken; choose another", input.spec.slug),
-                ));
-            }
-            Err(e) => return Err(e).or_internal("insert server"),
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let new = NewServer {
+            id: &id,
+            owner_id: &owner.id,
+            slug: &input.spec.slug,
+            name: input.spec.name.trim(),
+            spec: &spec_json,
+            client_auth: input.client_auth,
+            token_hash: token.as_deref().map(secret_hash),
+            limits: limit_values(&limits),
+            at: time,
+            kind: ServerKind::Actions,
+            source_id: None,
+            upstream_header: None,
+            tools_cache: None,
+            tools_filter: None,
+        };
+        if self.store.insert(&mut tx, &new).await.or_internal("insert server")? == Insert::Taken {
+            return Err(AppError::conflict(
+                "spec.slug",
+                format!("the slug `{}` is already taken; choose another", input.spec.slug),
+            ));
         }
         for (name, value) in &input.credentials {
             self.store_credential(&mut tx, &owner.id, &id, name, value).await?;
@@ -378,33 +333,18 @@ impl Servers {
 
     async fn store_credential(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tx: &mut Tx,
         owner_id: &str,
         server_id: &str,
         name: &str,
         value: &str,
     ) -> Result<(), AppError> {
         let sealed = crypto::seal(&self.key, &Binding { owner_id, server_id, name }, value);
-        sqlx::query(
-            "insert into server_credentials (server_id, name, sealed, updated_at) values (?, ?, ?, ?)
-             on conflict (server_id, name) do update set sealed = excluded.sealed, updated_at = excluded.updated_at",
-        )
-        .bind(server_id)
-        .bind(name)
-        .bind(sealed)
-        .bind(now())
-        .execute(&mut **tx)
-        .await
-        .or_internal("store credential")?;
-        Ok(())
+        self.store.put_credential(tx, server_id, name, &sealed, now()).await.or_internal("store credential")
     }
 
     pub async fn list(&self, owner: &UserView) -> Result<Vec<ServerView>, AppError> {
-        let rows: Vec<ServerRow> = sqlx::query_as(select_servers!("where owner_id = ? order by created_at, slug"))
-            .bind(&owner.id)
-            .fetch_all(&self.db)
-            .await
-            .or_internal("list servers")?;
+        let rows = self.store.list(&owner.id, None).await.or_internal("list servers")?;
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
             views.push(self.view(row, owner.tier).await?);
@@ -432,33 +372,46 @@ impl Servers {
         }
         Self::check_limits(input.limits.as_ref(), owner.tier)?;
         let origins = input.connection.as_ref().map(Self::check_connection).transpose()?.flatten();
-        let oauth_access = input.oauth_access.clone().map(OAuthAccess::checked).transpose()?;
+        if let Some(access) = input.oauth_access.clone() {
+            OAuthAccess::checked(access)?;
+        }
         for (name, value) in &input.credentials {
             check_credential(name, value.as_deref())?;
         }
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        self.write_update(&mut tx, owner, id, &row, &input, origins).await?;
+        tx.commit().await.or_internal("commit update")?;
+        if row.client_auth() == ClientAuth::OAuth && input.client_auth.is_some_and(|auth| auth != ClientAuth::OAuth) {
+            self.oauth_store().revoke_server_grants(id).await?;
+        }
+        if row.is_active() {
+            if input.spec.as_ref().is_some_and(|spec| spec.slug != row.slug) {
+                self.engine.unmount(&row.slug);
+            }
+            self.publish(id).await?;
+        }
+        self.get(owner, id).await
+    }
+
+    /// Writes what an update changes, in the caller's transaction.
+    async fn write_update(
+        &self,
+        tx: &mut Tx,
+        owner: &UserView,
+        id: &str,
+        row: &ServerRow,
+        input: &UpdateServer,
+        origins: Option<Vec<String>>,
+    ) -> Result<(), AppError> {
         if let Some(spec) = &input.spec {
             let spec_json = serde_json::to_string(spec).or_internal("serialize spec")?;
-            let updated = sqlx::query(
-                "update servers set spec = ?, slug = ?, name = ?, updated_at = ? where id = ? and owner_id = ?",
-            )
-            .bind(spec_json)
-            .bind(&spec.slug)
-            .bind(spec.name.trim())
-            .bind(now())
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&mut *tx)
-            .await;
-            match updated {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(AppError::conflict(
-                        "spec.slug",
-                        format!("the slug `{}` is already taken; choose another", spec.slug),
-                    ));
-                }
-                Err(e) => return Err(e).or_internal("update spec"),
+            let fields = (spec_json.as_str(), spec.slug.as_str(), spec.name.trim());
+            if self.store.set_spec(tx, &owner.id, id, fields, now()).await.or_internal("update spec")? == Insert::Taken
+            {
+                return Err(AppError::conflict(
+                    "spec.slug",
+                    format!("the slug `{}` is already taken; choose another", spec.slug),
+                ));
             }
         }
         if let Some(auth) = input.client_auth
@@ -471,124 +424,55 @@ impl Servers {
                 ));
             }
             // The old mode's credentials stop working: the token is dropped
-            // here, OAuth grants are revoked below.
-            sqlx::query("update servers set client_auth = ?, token_hash = null where id = ? and owner_id = ?")
-                .bind(auth.as_str())
-                .bind(id)
-                .bind(&owner.id)
-                .execute(&mut *tx)
-                .await
-                .or_internal("update client auth")?;
+            // here, OAuth grants are revoked after the commit.
+            self.store.set_client_auth(tx, &owner.id, id, auth).await.or_internal("update client auth")?;
         }
-        if let Some(access) = oauth_access {
-            sqlx::query("update servers set oauth_access = ? where id = ? and owner_id = ?")
-                .bind(serde_json::to_string(&access).or_internal("serialize oauth access")?)
-                .bind(id)
-                .bind(&owner.id)
-                .execute(&mut *tx)
-                .await
-                .or_internal("update oauth access")?;
+        if let Some(access) = input.oauth_access.clone().map(OAuthAccess::checked).transpose()? {
+            let text = serde_json::to_string(&access).or_internal("serialize oauth access")?;
+            self.store.set_oauth_access(tx, &owner.id, id, &text).await.or_internal("update oauth access")?;
         }
-        if let Some(limits) = input.limits {
-            sqlx::query(
-                "update servers set calls_per_minute = ?, burst = ?, max_concurrency = ? where id = ? and owner_id = ?",
-            )
-            .bind(limits.calls_per_minute.map(i64::from))
-            .bind(limits.burst.map(i64::from))
-            .bind(limits.max_concurrency.map(i64::from))
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&mut *tx)
-            .await
-            .or_internal("update limits")?;
+        if let Some(limits) = &input.limits {
+            self.store.set_limits(tx, &owner.id, id, limit_values(limits)).await.or_internal("update limits")?;
         }
         if let Some(connection) = &input.connection {
             let origins = origins.map(|list| serde_json::to_string(&list)).transpose().or_internal("origins")?;
-            sqlx::query(
-                "update servers set allowed_origins = coalesce(?, allowed_origins),
-                        call_timeout_secs = coalesce(?, call_timeout_secs) where id = ? and owner_id = ?",
-            )
-            .bind(origins)
-            .bind(connection.call_timeout_secs.map(i64::from))
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&mut *tx)
-            .await
-            .or_internal("update connection")?;
+            let timeout = connection.call_timeout_secs.map(i64::from);
+            self.store
+                .set_connection(tx, &owner.id, id, origins.as_deref(), timeout)
+                .await
+                .or_internal("update connection")?;
         }
         for (name, value) in &input.credentials {
             match value {
-                Some(value) => self.store_credential(&mut tx, &owner.id, id, name, value).await?,
-                None => {
-                    sqlx::query("delete from server_credentials where server_id = ? and name = ?")
-                        .bind(id)
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await
-                        .or_internal("delete credential")?;
-                }
+                Some(value) => self.store_credential(tx, &owner.id, id, name, value).await?,
+                None => self.store.delete_credential(tx, id, name).await.or_internal("delete credential")?,
             }
         }
-        sqlx::query("update servers set updated_at = ? where id = ? and owner_id = ?")
-            .bind(now())
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&mut *tx)
-            .await
-            .or_internal("touch server")?;
-        tx.commit().await.or_internal("commit update")?;
-        if row.client_auth() == ClientAuth::OAuth && input.client_auth.is_some_and(|auth| auth != ClientAuth::OAuth) {
-            self.oauth_store().revoke_server_grants(id).await?;
-        }
-        if row.status == "active" {
-            if input.spec.as_ref().is_some_and(|spec| spec.slug != row.slug) {
-                self.engine.unmount(&row.slug);
-            }
-            self.mount(id).await?;
-        }
-        self.get(owner, id).await
+        self.store.touch(tx, &owner.id, id, now()).await.or_internal("touch server")
     }
 
     /// Makes a server live at its endpoint.
     pub async fn deploy(&self, owner: &UserView, id: &str) -> Result<ServerView, AppError> {
         let row = self.row(owner, id).await?;
-        if row.hosting == "vps" && row.status != "active" {
+        if row.hosting() == Hosting::Machine && !row.is_active() {
             return Err(AppError::conflict(
                 "hosting",
                 "this server runs on your machine: start it there (or remove it from the machine to host it here)",
             ));
         }
-        if row.status != "active" && owner.tier == Tier::Free {
-            let active: i64 =
-                sqlx::query_scalar("select count(*) from servers where owner_id = ? and status = 'active'")
-                    .bind(&owner.id)
-                    .fetch_one(&self.db)
-                    .await
-                    .or_internal("count active servers")?;
-            if active >= FREE_MAX_ACTIVE_SERVERS {
-                return Err(AppError::forbidden(format!(
-                    "the free tier allows at most {FREE_MAX_ACTIVE_SERVERS} active servers and you have {active}; \
-                     disable one or upgrade to the paid tier"
-                )));
-            }
+        let max_active = (owner.tier == Tier::Free).then_some(FREE_MAX_ACTIVE_SERVERS);
+        if !self.store.activate(&owner.id, id, max_active, now()).await.or_internal("activate server")? {
+            return Err(AppError::forbidden(format!(
+                "the free tier allows at most {FREE_MAX_ACTIVE_SERVERS} active servers and you have \
+                 {FREE_MAX_ACTIVE_SERVERS}; disable one or upgrade to the paid tier"
+            )));
         }
-        sqlx::query("update servers set status = 'active', updated_at = ? where id = ? and owner_id = ?")
-            .bind(now())
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&self.db)
-            .await
-            .or_internal("activate server")?;
         if let Err(error) = self.mount(id).await {
             // Keep what is stored in line with what is served.
-            sqlx::query("update servers set status = ? where id = ?")
-                .bind(&row.status)
-                .bind(id)
-                .execute(&self.db)
-                .await
-                .or_internal("revert status")?;
+            self.store.set_status(id, row.status(), now()).await.or_internal("revert status")?;
             return Err(error);
         }
+        self.announce(id).await;
         tracing::info!(server_id = %id, slug = %row.slug, "server deployed");
         self.get(owner, id).await
     }
@@ -596,36 +480,24 @@ impl Servers {
     /// Takes a server offline; its endpoint answers 404 from now on.
     pub async fn disable(&self, owner: &UserView, id: &str) -> Result<ServerView, AppError> {
         let row = self.row(owner, id).await?;
-        sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ? and owner_id = ?")
-            .bind(now())
-            .bind(id)
-            .bind(&owner.id)
-            .execute(&self.db)
-            .await
-            .or_internal("disable server")?;
+        self.store.set_status(id, ServerStatus::Disabled, now()).await.or_internal("disable server")?;
         self.engine.unmount(&row.slug);
+        self.announce(id).await;
         tracing::info!(server_id = %id, slug = %row.slug, "server disabled");
         self.get(owner, id).await
     }
 
     pub async fn delete(&self, owner: &UserView, id: &str) -> Result<(), AppError> {
         let row = self.row(owner, id).await?;
-        if row.hosting == "vps" {
+        if row.hosting() == Hosting::Machine {
             return Err(AppError::conflict(
                 "hosting",
                 "this server runs on your machine; remove it from the machine first, so nothing is left running there",
             ));
         }
         self.engine.unmount(&row.slug);
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        for statement in [
-            "delete from call_log where server_id = ?",
-            "delete from server_credentials where server_id = ?",
-            "delete from servers where id = ?",
-        ] {
-            sqlx::query(statement).bind(id).execute(&mut *tx).await.or_internal("delete server")?;
-        }
-        tx.commit().await.or_internal("commit delete")?;
+        self.store.delete(id).await.or_internal("delete server")?;
+        self.announce(id).await;
         tracing::info!(server_id = %id, slug = %row.slug, "server deleted");
         Ok(())
     }
@@ -635,21 +507,12 @@ impl Servers {
     pub async fn rotate_token(&self, owner: &UserView, id: &str) -> Result<TokenIssued, AppError> {
         let row = self.row(owner, id).await?;
         let token = issue_token();
-        sqlx::query(
-            "update servers set client_auth = 'bearer', token_hash = ?, updated_at = ? where id = ? and owner_id = ?",
-        )
-        .bind(secret_hash(&token))
-        .bind(now())
-        .bind(id)
-        .bind(&owner.id)
-        .execute(&self.db)
-        .await
-        .or_internal("rotate token")?;
+        self.store.set_token(&owner.id, id, &secret_hash(&token), now()).await.or_internal("rotate token")?;
         if row.client_auth() == ClientAuth::OAuth {
             self.oauth_store().revoke_server_grants(id).await?;
         }
-        if row.status == "active" {
-            self.mount(id).await?;
+        if row.is_active() {
+            self.publish(id).await?;
         }
         tracing::info!(server_id = %id, "client token rotated");
         Ok(TokenIssued { token })
@@ -658,7 +521,7 @@ impl Servers {
     /// The most recent calls, newest first.
     pub async fn calls(&self, owner: &UserView, id: &str, limit: u32) -> Result<Vec<CallView>, AppError> {
         self.row(owner, id).await?;
-        let rows = CallStore::new(self.db.clone().into())
+        let rows = CallStore::new(self.db.clone())
             .recent(id, &owner.id, i64::from(limit.clamp(1, 500)))
             .await
             .or_internal("list calls")?;
@@ -679,7 +542,7 @@ impl Servers {
     }
 
     fn oauth_store(&self) -> crate::store::oauth::OAuthStore {
-        crate::store::oauth::OAuthStore::new(self.db.clone().into())
+        crate::store::oauth::OAuthStore::new(self.db.clone())
     }
 
     /// The clients users connected to the server (OAuth grants), newest first.
@@ -702,12 +565,7 @@ impl Servers {
     /// Builds the engine's mount request for a stored server.
     async fn mount_request(&self, row: ServerRow, tier: Tier) -> Result<MountRequest, AppError> {
         let spec: ServerSpec = serde_json::from_str(&row.spec).or_internal("parse stored spec")?;
-        let sealed: Vec<(String, String)> =
-            sqlx::query_as("select name, sealed from server_credentials where server_id = ?")
-                .bind(&row.id)
-                .fetch_all(&self.db)
-                .await
-                .or_internal("load credentials")?;
+        let sealed = self.store.credentials(&row.id).await.or_internal("load credentials")?;
         let mut secrets: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for (name, sealed) in sealed {
             let binding = Binding { owner_id: &row.owner_id, server_id: &row.id, name: &name };
@@ -733,15 +591,11 @@ impl Servers {
         // How long a forwarded call may wait for its source's answer or progress.
         let call_timeout = std::time::Duration::from_secs(u64::from(connection.call_timeout_secs));
         let forward = match row.kind() {
-            ServerKind::Actions if row.hosting == "vps" => {
-                let serving: Option<(Option<String>, String)> = sqlx::query_as(
-                    "select endpoint, spec from vps_releases where server_id = ? and status = 'serving'
-                     order by number desc",
-                )
-                .bind(&row.id)
-                .fetch_optional(&self.db)
-                .await
-                .or_internal("load serving release")?;
+            ServerKind::Actions if row.hosting() == Hosting::Machine => {
+                let serving = crate::store::machines::MachineStore::new(self.db.clone())
+                    .serving(&row.id)
+                    .await
+                    .or_internal("load serving release")?;
                 let (Some(endpoint), release_spec) = serving.ok_or_else(|| {
                     AppError::conflict("hosting", "no release serves on its machine; start or deploy it there")
                 })?
@@ -752,7 +606,7 @@ impl Servers {
                 // release (changes to the stored spec ship with the next deploy).
                 let release_spec: ServerSpec = serde_json::from_str(&release_spec).or_internal("parse release spec")?;
                 let token = secrets
-                    .remove(vps::RUNNER_TOKEN_CREDENTIAL)
+                    .remove(crate::machines::RUNNER_TOKEN_CREDENTIAL)
                     .ok_or_else(|| AppError::internal("the server's runner token is missing from storage"))?;
                 let tools = release_spec
                     .tools
@@ -771,12 +625,12 @@ impl Servers {
             ServerKind::Mcp => {
                 let source_id =
                     row.source_id.as_deref().ok_or_else(|| AppError::internal("an MCP server has no source"))?;
-                let (url, enabled): (String, bool) =
-                    sqlx::query_as("select url, enabled from mcp_sources where id = ?")
-                        .bind(source_id)
-                        .fetch_one(&self.db)
-                        .await
-                        .or_internal("load source")?;
+                let (url, enabled, _) = self
+                    .store
+                    .source(source_id)
+                    .await
+                    .or_internal("load source")?
+                    .ok_or_else(|| AppError::internal("the server's source is gone"))?;
                 if !enabled {
                     return Err(AppError::conflict(
                         "mcp_server_id",
@@ -820,44 +674,50 @@ impl Servers {
                 max_concurrency: limits.max_concurrency,
             },
             monthly_quota: limits.monthly_quota,
+            version: row.updated_at,
         })
     }
 
     async fn owner_tier(&self, owner_id: &str) -> Result<Tier, AppError> {
-        let tier: String = sqlx::query_scalar("select tier from users where id = ?")
-            .bind(owner_id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("load owner tier")?;
-        Ok(tier.parse().unwrap_or_default())
+        let tier = self.store.tier_of(owner_id).await.or_internal("load owner tier")?;
+        Ok(tier.and_then(|tier| tier.parse().ok()).unwrap_or_default())
+    }
+
+    /// Mounts a server here and tells the other replicas to do the same.
+    pub(crate) async fn publish(&self, id: &str) -> Result<(), AppError> {
+        self.mount(id).await?;
+        self.announce(id).await;
+        Ok(())
+    }
+
+    /// Tells the other replicas that server `id` changed (PostgreSQL
+    /// `NOTIFY`; see [`sync`]). A lost notice is repaired by the periodic
+    /// reconcile, so failing to send one is logged, not returned.
+    async fn announce(&self, id: &str) {
+        if let Err(error) = self.store.announce(&self.origin, id).await {
+            tracing::warn!(server_id = %id, %error, "could not tell the other replicas about a change");
+        }
     }
 
     /// (Re)mounts one stored server from the database.
     async fn mount(&self, id: &str) -> Result<(), AppError> {
-        let row: ServerRow = sqlx::query_as(select_servers!("where id = ?"))
-            .bind(id)
-            .fetch_one(&self.db)
+        let row = self
+            .store
+            .by_id(id)
             .await
-            .or_internal("load server to mount")?;
+            .or_internal("load server to mount")?
+            .ok_or_else(|| AppError::not_found(format!("there is no server with id `{id}`")))?;
         let tier = self.owner_tier(&row.owner_id).await?;
         let request = self.mount_request(row, tier).await?;
-        self.engine.mount(request).map_err(AppError::invalid_spec)
+        self.engine.replace_server(id, Some(request)).map_err(AppError::invalid_spec)
     }
 
     /// Mounts every active server (at start-up). Servers that fail are
     /// logged and left unmounted; the rest serve.
     pub async fn mount_all(&self) -> Result<usize, AppError> {
-        let rows: Vec<ServerRow> = sqlx::query_as(select_servers!("where status = 'active'"))
-            .fetch_all(&self.db)
-            .await
-            .or_internal("load active servers")?;
+        let rows = self.store.active().await.or_internal("load active servers")?;
         // One query for every owner's tier, not one per server.
-        let tiers: std::collections::HashMap<String, String> = sqlx::query_as("select id, tier from users")
-            .fetch_all(&self.db)
-            .await
-            .or_internal("load tiers")?
-            .into_iter()
-            .collect();
+        let tiers = self.store.tiers().await.or_internal("load tiers")?;
         let mut requests = Vec::with_capacity(rows.len());
         for row in rows {
             let slug = row.slug.clone();
@@ -873,41 +733,37 @@ impl Servers {
             tracing::error!(server_id = %id, issues = ?issues, "could not mount server");
         }
         let month = crate::engine::limits::month_of(now());
-        let usage = CallStore::new(self.db.clone().into()).usage(&month).await.or_internal("load monthly usage")?;
+        let usage = CallStore::new(self.db.clone()).usage(&month).await.or_internal("load monthly usage")?;
         self.engine.usage.seed(&month, usage.into_iter().map(|(owner, calls)| (owner, calls.max(0) as u64)));
         Ok(total - failed.len())
     }
 
     /// Unmounts a server and marks it disabled (not by its owner's hand).
-    async fn take_offline(&self, id: &str, slug: &str) -> Result<(), AppError> {
-        self.engine.unmount(slug);
-        sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ?")
-            .bind(now())
-            .bind(id)
-            .execute(&self.db)
-            .await
-            .or_internal("disable server")?;
+    pub(crate) async fn take_offline(&self, id: &str, slug: &str) -> Result<(), AppError> {
+        self.store.set_status(id, ServerStatus::Disabled, now()).await.or_internal("disable server")?;
+        self.unpublish(id, slug).await;
         Ok(())
+    }
+
+    /// Unmounts a server here and tells the other replicas (its stored
+    /// state already says it is not active).
+    pub(crate) async fn unpublish(&self, id: &str, slug: &str) {
+        self.engine.unmount(slug);
+        self.announce(id).await;
     }
 
     /// Re-mounts an owner's active servers (after a tier change).
     pub async fn remount_owner(&self, owner_id: &str) -> Result<(), AppError> {
-        let ids: Vec<String> = sqlx::query_scalar("select id from servers where owner_id = ? and status = 'active'")
-            .bind(owner_id)
-            .fetch_all(&self.db)
-            .await
-            .or_internal("list owner's active servers")?;
-        for id in ids {
-            if let Err(error) = self.mount(&id).await {
-                // It no longer fits the account's tier (e.g. more tools than the
-                // free tier allows): take it offline rather than serve it unchecked.
-                let slug: String = sqlx::query_scalar("select slug from servers where id = ?")
-                    .bind(&id)
-                    .fetch_one(&self.db)
-                    .await
-                    .or_internal("load slug")?;
-                self.take_offline(&id, &slug).await?;
-                tracing::warn!(server_id = %id, %error, "server disabled: it no longer fits the account's tier");
+        let live = self.store.active_of_owner(owner_id).await.or_internal("list owner's active servers")?;
+        for (id, slug) in live {
+            match self.publish(&id).await {
+                Ok(()) => {}
+                Err(error) => {
+                    // It no longer fits the account's tier (e.g. more tools than the
+                    // free tier allows): take it offline rather than serve it unchecked.
+                    self.take_offline(&id, &slug).await?;
+                    tracing::warn!(server_id = %id, %error, "server disabled: it no longer fits the account's tier");
+                }
             }
         }
         Ok(())

@@ -3,15 +3,16 @@
 
 use crate::accounts::Accounts;
 use crate::config::Config;
-use crate::db::Db;
 use crate::db::health::Health;
 use crate::engine::outbound::Outbound;
 use crate::engine::{Engine, HostRules, calllog};
 use crate::generate::llm::Llm;
 use crate::jobs::Queue;
+use crate::machines::Machines;
 use crate::secret::InstanceKey;
 use crate::servers::Servers;
 use crate::sources::Sources;
+use crate::store::Db;
 use crate::throttle::{Rates, Throttle};
 use crate::wizards::Wizards;
 use app::model::{AppError, Tier, UserView};
@@ -27,10 +28,38 @@ pub struct Services {
     pub accounts: Accounts,
     pub engine: Arc<Engine>,
     pub servers: Servers,
+    pub machines: Machines,
     pub sources: Sources,
     pub wizards: Wizards,
     /// The OAuth authorization server for the hosted endpoints.
     pub oauth: crate::oauth::service::OAuth,
+    /// Stops the background work that keeps this replica's mount table in line.
+    sync_stop: tokio_util::sync::CancellationToken,
+}
+
+/// The instance key: with PostgreSQL it must be given (every replica the
+/// same), never generated per process; on either backend it must match the
+/// fingerprint stored by the first process that used the database.
+async fn load_key(config: &Config, db: &Db) -> anyhow::Result<InstanceKey> {
+    if matches!(db, Db::Postgres(_)) && config.secret_key.is_none() {
+        anyhow::bail!(
+            "with PostgreSQL every replica must be given the same instance key: set AUTOMCP_SECRET_KEY \
+             to 64 hex characters (e.g. the output of `openssl rand -hex 32`), the same on every replica"
+        );
+    }
+    let key = InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+    let stored = crate::store::settings::SettingsStore::new(db.clone())
+        .first_or_set("key_check", &key.fingerprint())
+        .await
+        .map_err(|e| anyhow::anyhow!("could not read the instance key's fingerprint: {e}"))?;
+    if stored != key.fingerprint() {
+        anyhow::bail!(
+            "this instance key is not the one the database's credentials were sealed with \
+             (fingerprint {} here, {stored} stored): give every process the same AUTOMCP_SECRET_KEY",
+            key.fingerprint()
+        );
+    }
+    Ok(key)
 }
 
 impl Services {
@@ -39,14 +68,14 @@ impl Services {
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("could not create the data directory {}: {e}", config.data_dir.display()))?;
-        let key = Arc::new(InstanceKey::load_or_create(config.secret_key.as_deref(), &config.data_dir)?);
-        let db = crate::db::connect(&config.database_url(), config.db_busy_timeout()).await?;
-        let health = Health::new(db.clone().into());
+        let db = Db::connect(&config.database_url(), config.db_busy_timeout()).await?;
+        let key = Arc::new(load_key(&config, &db).await?);
+        let health = Health::new(db.clone());
         let public_url = config.public_url();
         let outbound = Outbound::from_config(&config)?;
         let hosts = HostRules::new(&public_url, &config.allowed_hosts);
-        let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone().into()), hosts));
-        let sources = Sources::new(db.clone().into(), outbound.clone());
+        let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
+        let sources = Sources::new(db.clone(), outbound.clone());
         let servers = Servers::new(
             db.clone(),
             key.clone(),
@@ -54,32 +83,39 @@ impl Services {
             sources.clone(),
             public_url.clone(),
             config.free_monthly_calls,
+        );
+        let machines = Machines::new(
+            servers.clone(),
+            crate::store::machines::MachineStore::new(db.clone()),
+            key.clone(),
             config.vps_binary.clone(),
         );
         let llm = config.llm().map(Llm::new);
-        let queue = Queue::new(db.clone().into(), health.clone(), config.job_workers);
-        let wizards = Wizards::new(db.clone().into(), outbound.clone(), llm, servers.clone(), queue);
+        let queue = Queue::new(db.clone(), health.clone(), config.job_workers);
+        let wizards = Wizards::new(db.clone(), outbound.clone(), llm, servers.clone(), queue);
         let throttle = Arc::new(Throttle::new(Rates {
             log_ins_per_minute: config.log_ins_per_minute,
             sign_ups_per_hour: config.sign_ups_per_hour,
         }));
         let oauth = crate::oauth::service::OAuth::new(
-            crate::store::oauth::OAuthStore::new(db.clone().into()),
+            crate::store::oauth::OAuthStore::new(db.clone()),
             outbound.clone(),
             public_url.clone(),
         );
         engine.set_access_tokens(Arc::new(oauth.clone()));
         Ok(Services {
             oauth,
-            accounts: Accounts::new(db.clone().into(), throttle),
+            accounts: Accounts::new(db.clone(), throttle),
             config: Arc::new(config),
             db,
             health,
             key,
             engine,
             servers,
+            machines,
             sources,
             wizards,
+            sync_stop: tokio_util::sync::CancellationToken::new(),
         })
     }
 
@@ -88,6 +124,7 @@ impl Services {
     pub async fn start_background(&self) {
         self.health.probe().await;
         self.health.spawn();
+        self.servers.start_sync(self.sync_stop.clone());
         self.wizards.start_workers();
     }
 
@@ -95,6 +132,7 @@ impl Services {
     /// records and token uses are written, the heartbeat is removed, and the
     /// database is closed.
     pub async fn shutdown(&self) {
+        self.sync_stop.cancel();
         self.wizards.stop_workers().await;
         self.engine.calls.flush_and_stop().await;
         self.accounts.token_uses.stop().await;

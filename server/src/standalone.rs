@@ -107,6 +107,7 @@ pub fn prepare(
             allowed_origins,
             limits: ServerLimits::PAID,
             monthly_quota: None,
+            version: 0,
         })
         .map_err(|issues| {
             let list: Vec<String> = issues.iter().map(ToString::to_string).collect();

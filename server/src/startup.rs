@@ -26,7 +26,7 @@ impl Server {
         let mounted =
             services.servers.mount_all().await.map_err(|e| anyhow::anyhow!("could not mount servers: {e}"))?;
         services
-            .servers
+            .machines
             .fail_interrupted_operations()
             .await
             .map_err(|e| anyhow::anyhow!("could not close interrupted operations: {e}"))?;

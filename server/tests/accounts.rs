@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::sql;
 use common::{PASSWORD, TestApp, json};
 use reqwest::StatusCode;
 
@@ -137,12 +138,12 @@ async fn forged_and_expired_sessions_are_signed_out() {
 
     // An expired session, written the way the server writes them.
     let user = app.services.accounts.create_user("ada@example.com", PASSWORD, Default::default()).await.unwrap();
-    sqlx::query("insert into sessions (token_hash, user_id, created_at, expires_at) values (?, ?, 0, 1)")
-        .bind(server::accounts::secret_hash("old-token"))
-        .bind(&user.id)
-        .execute(&app.services.db)
-        .await
-        .unwrap();
+    sql::exec(
+        &app.services.db,
+        "insert into sessions (token_hash, user_id, created_at, expires_at) values ($1, $2, 0, 1)",
+        &[server::accounts::secret_hash("old-token").into(), (&user.id).into()],
+    )
+    .await;
     let response =
         client.get(app.url("/api/v1/me")).header("cookie", "automcp_session=old-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -163,8 +164,7 @@ async fn api_tokens_authenticate_and_are_stored_only_as_hashes() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json(response).await["email"], "ada@example.com");
 
-    let stored: Vec<String> =
-        sqlx::query_scalar("select token_hash from api_tokens").fetch_all(&app.services.db).await.unwrap();
+    let stored = sql::strings(&app.services.db, "select token_hash from api_tokens", &[]).await;
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], token);
     assert!(!stored[0].contains(&token[9..]));
@@ -349,10 +349,7 @@ async fn api_tokens_are_listed_revoked_and_expire() {
     assert!(!listed.to_string().contains(&ci_token[9..]));
     // The last-used time reaches the database in a batch, off the request path.
     app.services.accounts.flush_token_uses().await;
-    let stored: Option<i64> = sqlx::query_scalar("select last_used_at from api_tokens where name = 'ci'")
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    let stored = sql::ints(&app.services.db, "select last_used_at from api_tokens where name = 'ci'", &[]).await[0];
     assert!(stored.is_some());
 
     // Revoked: refused at once, and no longer listed.
@@ -376,10 +373,8 @@ async fn api_tokens_are_listed_revoked_and_expire() {
         .unwrap(),
     )
     .await;
-    sqlx::query("update api_tokens set expires_at = expires_at - 2 * 86400 where name = 'short'")
-        .execute(&app.services.db)
-        .await
-        .unwrap();
+    sql::exec(&app.services.db, "update api_tokens set expires_at = expires_at - 2 * 86400 where name = 'short'", &[])
+        .await;
     let expired = api(reqwest::Method::GET, "/api/v1/me", short["token"].as_str().unwrap(), None).await.unwrap();
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
     assert!(json(expired).await["error"]["message"].as_str().unwrap().contains("expired 24 h ago"));

@@ -4,6 +4,7 @@
 mod common;
 
 use app::model::Tier;
+use common::sql;
 use common::upstream::Upstream;
 use common::{Era, TestApp, call, json, mcp_client, spec, text, tool};
 use reqwest::{Method, StatusCode};
@@ -335,8 +336,7 @@ async fn credentials_are_sealed_and_never_returned() {
     assert_eq!(view["missing_credentials"], json!([]));
     let listed = app.api(Method::GET, "/api/v1/servers", &api, None).await.text().await.unwrap();
     assert!(!view.to_string().contains("sk-live") && !listed.contains("sk-live"));
-    let sealed: Vec<String> =
-        sqlx::query_scalar("select sealed from server_credentials").fetch_all(&app.services.db).await.unwrap();
+    let sealed = sql::strings(&app.services.db, "select sealed from server_credentials", &[]).await;
     assert_eq!(sealed.len(), 2);
     assert!(sealed.iter().all(|s| !s.contains("sk-live") && !s.contains("ada:pw")));
 }
@@ -394,23 +394,20 @@ async fn call_log_entries_older_than_14_days_are_pruned() {
     let app = TestApp::spawn().await;
     let now_ms = server::db::now() * 1000;
     for (id, age_days) in [("old", 15), ("recent", 13)] {
-        sqlx::query(
-            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome) values (?, 's', 'o', 't', ?, 1, 'ok')",
+        sql::exec(
+            &app.services.db,
+            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome)
+             values ($1, 's', 'o', 't', $2, 1, 'ok')",
+            &[id.into(), (now_ms - age_days * 86_400_000).into()],
         )
-        .bind(id)
-        .bind(now_ms - age_days * 86_400_000)
-        .execute(&app.services.db)
-        .await
-        .unwrap();
+        .await;
     }
     // (The background pruner may have run first; either way one pass has now run.)
     assert!(
-        server::engine::calllog::prune(&server::store::calls::CallStore::new(app.services.db.clone().into()))
-            .await
-            .unwrap()
+        server::engine::calllog::prune(&server::store::calls::CallStore::new(app.services.db.clone())).await.unwrap()
             <= 1
     );
-    let left: Vec<String> = sqlx::query_scalar("select id from call_log").fetch_all(&app.services.db).await.unwrap();
+    let left = sql::strings(&app.services.db, "select id from call_log", &[]).await;
     assert_eq!(left, ["recent"]);
 }
 
@@ -427,9 +424,8 @@ async fn call_records_queued_at_shutdown_are_written() {
     // Stop at once: the writer is still gathering these calls.
     let dir = app.stop().await;
     let again = TestApp::spawn_in(dir, |_| {}).await;
-    let logged: i64 = sqlx::query_scalar("select count(*) from call_log").fetch_one(&again.services.db).await.unwrap();
+    let logged = sql::int(&again.services.db, "select count(*) from call_log", &[]).await;
     assert_eq!(logged, 3);
-    let counted: i64 =
-        sqlx::query_scalar("select calls from monthly_usage").fetch_one(&again.services.db).await.unwrap();
+    let counted = sql::int(&again.services.db, "select calls from monthly_usage", &[]).await;
     assert_eq!(counted, 3);
 }

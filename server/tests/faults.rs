@@ -13,7 +13,6 @@ use common::process::{Account, Options, Process};
 use common::{TestApp, json};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::Connection;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -126,16 +125,15 @@ async fn sigterm_hands_the_running_job_back_and_the_next_process_finishes_it_at_
 
 /// The instance (its pid) that holds the wizard's job.
 async fn holder_pid(data: &Path, wizard: &str) -> Option<u32> {
-    let url = format!("sqlite://{}?mode=ro", data.join("automcp.db").display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let pid: Option<i64> = sqlx::query_scalar(
-        "select i.pid from jobs j join instances i on i.id = j.claimed_by where j.wizard_id = ? and j.state = 'running'",
+    let db = common::open_database(data).await;
+    let pid = common::sql::ints(
+        &db,
+        "select i.pid from jobs j join instances i on i.id = j.claimed_by where j.wizard_id = $1 and j.state = 'running'",
+        &[wizard.into()],
     )
-    .bind(wizard)
-    .fetch_optional(&mut conn)
-    .await
-    .unwrap();
-    pid.map(|p| p as u32)
+    .await;
+    db.close().await;
+    pid.first().copied().flatten().map(|p| p as u32)
 }
 
 #[tokio::test]
@@ -245,6 +243,9 @@ fn server_spec(slug: &str) -> Value {
 
 #[tokio::test]
 async fn a_full_disk_answers_503_quickly_and_recovers_by_itself_without_losing_anything() {
+    if common::test_postgres().is_some() {
+        return common::skip("a full disk under SQLite's files");
+    }
     let disk = Tmpfs::mount(24);
     let data = disk.path().join("data");
     let log = disk.path().join("automcp.log");
@@ -325,6 +326,9 @@ async fn a_full_disk_answers_503_quickly_and_recovers_by_itself_without_losing_a
 
 #[tokio::test]
 async fn a_write_lock_held_elsewhere_answers_503_quickly_and_reads_go_on() {
+    if common::test_postgres().is_some() {
+        return common::skip("SQLite's write lock held by another process");
+    }
     let app = TestApp::spawn().await;
     let (user, token) = app.account("ada@example.com", app::model::Tier::Free).await;
     let create = |slug: &str| server_spec(slug);
@@ -333,7 +337,7 @@ async fn a_write_lock_held_elsewhere_answers_503_quickly_and_reads_go_on() {
 
     // Another connection (as another process would) takes the write lock.
     let url = format!("sqlite://{}", app.data_dir().join("automcp.db").display());
-    let mut foreign = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let mut foreign = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
     sqlx::query("BEGIN IMMEDIATE").execute(&mut foreign).await.unwrap();
     let locked = Instant::now();
 
@@ -390,7 +394,9 @@ async fn a_write_lock_held_elsewhere_answers_503_quickly_and_reads_go_on() {
 #[tokio::test]
 async fn a_connection_left_inside_a_transaction_is_closed_not_reused() {
     let app = TestApp::spawn().await;
-    let db = app.services.db.clone();
+    let Some(db) = app.services.db.sqlite().cloned() else {
+        return common::skip("that a SQLite connection left holding the write lock is closed");
+    };
     {
         let mut conn = db.acquire().await.unwrap();
         let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();

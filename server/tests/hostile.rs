@@ -7,6 +7,7 @@ mod common;
 
 use common::docs::DocServer;
 use common::process::{Account, Options, Process};
+use common::sql;
 use common::{TestApp, json};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
@@ -340,11 +341,7 @@ async fn an_account_can_queue_only_so_many_jobs_and_keep_so_many_wizards() {
     let again = app.api(Method::POST, "/api/v1/wizard", &api, Some(body)).await;
     assert_eq!(again.status(), StatusCode::ACCEPTED);
     docs.release();
-    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where wizard_id = ?")
-        .bind(&ids[0])
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    let jobs = sql::int(&app.services.db, "select count(*) from jobs where wizard_id = $1", &[(&ids[0]).into()]).await;
     assert_eq!(jobs, 0, "the discarded wizard's job went with it");
 
     // Unfinished wizards are limited too (failed ones count until discarded).

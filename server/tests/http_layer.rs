@@ -156,11 +156,12 @@ async fn the_openapi_document_describes_the_api() {
 #[tokio::test]
 async fn the_database_is_sqlite_in_wal_mode_in_the_data_dir() {
     let app = TestApp::spawn().await;
+    let Some(db) = app.services.db.sqlite() else { return common::skip("SQLite's file, key file and journal mode") };
     assert!(app.data_dir().join("automcp.db").exists());
     assert!(app.data_dir().join("secret.key").exists());
-    let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&app.services.db).await.unwrap();
+    let mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(db).await.unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&app.services.db).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(db).await.unwrap();
     assert_eq!(fk, 1);
 }
 

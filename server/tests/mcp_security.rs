@@ -5,6 +5,7 @@
 mod common;
 
 use app::model::Tier;
+use common::sql;
 use common::upstream::Upstream;
 use common::{Era, TestApp, call, json, mcp_client, spec, text, tool};
 use reqwest::{Method, StatusCode};
@@ -58,8 +59,7 @@ async fn bearer_servers_need_their_own_token() {
     let new = rotated["token"].as_str().unwrap();
     assert_eq!(post("alpha", Some(&a)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(post("alpha", Some(new)).await.unwrap().status(), StatusCode::OK);
-    let stored: Vec<Option<String>> =
-        sqlx::query_scalar("select token_hash from servers").fetch_all(&app.services.db).await.unwrap();
+    let stored = sql::texts(&app.services.db, "select token_hash from servers", &[]).await;
     assert!(stored.iter().flatten().all(|h| h.len() == 64 && !h.contains(new)));
 }
 

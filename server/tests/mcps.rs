@@ -8,6 +8,7 @@ mod common;
 
 use app::model::Tier;
 use common::runner::{Running, run_spec};
+use common::sql;
 use common::upstream::Upstream;
 use common::{Era, TestApp, call, json, mcp_client, text};
 use reqwest::Method;
@@ -81,7 +82,7 @@ async fn fetch_tools_lists_a_real_mcp_server_and_stores_nothing() {
     assert_eq!(body["tools"][0]["inputSchema"]["required"], json!(["city"]));
     assert_eq!(body["tools"][0]["description"], "forecast for a city");
 
-    let servers: i64 = sqlx::query_scalar("select count(*) from servers").fetch_one(&app.services.db).await.unwrap();
+    let servers = sql::int(&app.services.db, "select count(*) from servers", &[]).await;
     assert_eq!(servers, 0, "a fetch writes nothing");
     assert!(up.seen().is_empty(), "listing tools calls no tool");
 }
@@ -306,11 +307,9 @@ async fn create_serves_only_the_filtered_tools_and_forwards_with_the_header() {
     assert_eq!(created["mcp"]["auth_header_key"], "Authorization");
     assert_eq!(created["mcp"]["status"], "active");
     assert!(!created.to_string().contains(UPSTREAM_TOKEN), "the header value is never returned");
-    let sealed: Vec<String> = sqlx::query_scalar("select sealed from server_credentials where server_id = ?")
-        .bind(&id)
-        .fetch_all(&app.services.db)
-        .await
-        .unwrap();
+    let sealed =
+        sql::strings(&app.services.db, "select sealed from server_credentials where server_id = $1", &[(&id).into()])
+            .await;
     assert_eq!(sealed.len(), 1);
     assert!(!sealed[0].contains(UPSTREAM_TOKEN), "stored encrypted");
 
@@ -353,11 +352,14 @@ async fn create_serves_only_the_filtered_tools_and_forwards_with_the_header() {
     let updated = json(response).await;
     assert_eq!(updated["tools_filter"], json!(["radar"]));
     assert_eq!(updated["name"], "Radar only");
-    let stored: (String, String) = sqlx::query_as("select tools_filter, tools_cache from servers where id = ?")
-        .bind(&id)
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    let stored = (
+        sql::strings(&app.services.db, "select tools_filter from servers where id = $1", &[(&id).into()])
+            .await
+            .remove(0),
+        sql::strings(&app.services.db, "select tools_cache from servers where id = $1", &[(&id).into()])
+            .await
+            .remove(0),
+    );
     assert_eq!(serde_json::from_str::<Value>(&stored.0).unwrap(), json!(["radar"]));
     assert_eq!(serde_json::from_str::<Value>(&stored.1).unwrap(), cache);
     let client = mcp_client(&app.mcp_url("my-weather"), Some(&client_token), Era::Modern).await.unwrap();

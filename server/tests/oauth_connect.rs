@@ -11,6 +11,7 @@ use common::oauth::{
     REDIRECT, VERIFIER, approve, authorization_url, consent_view, decide, open_consent, params_of, post_form, register,
     tokens_for,
 };
+use common::sql;
 use common::upstream::Upstream;
 use common::{PASSWORD, TestApp, json, spec, tool};
 use reqwest::{Method, StatusCode};
@@ -166,10 +167,7 @@ async fn tokens_are_bound_to_their_server_and_die_when_expired_or_revoked() {
     assert!(challenge_of(&response).contains("/.well-known/oauth-protected-resource/mcp/beta"));
 
     // Expired.
-    sqlx::query("update oauth_tokens set expires_at = 0 where kind = 'access'")
-        .execute(&app.services.db)
-        .await
-        .unwrap();
+    sql::exec(&app.services.db, "update oauth_tokens set expires_at = 0 where kind = 'access'", &[]).await;
     let response = post_mcp(&app, "alpha", Some(access)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(challenge_of(&response).contains("not valid (expired, revoked or unknown)"));
@@ -184,7 +182,7 @@ async fn tokens_are_bound_to_their_server_and_die_when_expired_or_revoked() {
 
     // An expired code.
     let back = approve(&app, &authorization_url(&app, &client_id, "alpha", &[]).await).await;
-    sqlx::query("update oauth_codes set expires_at = 0").execute(&app.services.db).await.unwrap();
+    sql::exec(&app.services.db, "update oauth_codes set expires_at = 0", &[]).await;
     let code = params_of(&back)["code"].clone();
     let form = [
         ("grant_type", "authorization_code"),

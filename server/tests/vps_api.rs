@@ -6,6 +6,7 @@
 mod common;
 
 use app::model::Tier;
+use common::sql;
 use common::sshd::Sshd;
 use common::upstream::Upstream;
 use common::{Era, TestApp, call, json, mcp_client, oauth, text};
@@ -163,22 +164,23 @@ async fn a_paid_server_moves_to_a_machine_and_keeps_its_url() {
     assert!(response.text().await.unwrap().contains("standalone server is listening"));
 
     // A changed host key refuses to connect and says why; release 1 keeps serving.
-    sqlx::query("update vps_targets set host_key = 'SHA256:someothermachine' where id = ?")
-        .bind(&target_id)
-        .execute(&app.services.db)
-        .await
-        .unwrap();
+    sql::exec(
+        &app.services.db,
+        "update vps_targets set host_key = 'SHA256:someothermachine' where id = $1",
+        &[(&target_id).into()],
+    )
+    .await;
     let done =
         op(&app, &token, &format!("/api/v1/servers/{server}/vps/deploy"), Some(json!({"target_id": target_id}))).await;
     assert_eq!(done["status"], "failed");
     assert!(done["error"].as_str().unwrap().contains("host key"), "{done}");
     assert_eq!(listed(&app, &client_token).await, ["forecast", "alerts"]);
-    sqlx::query("update vps_targets set host_key = ? where id = ?")
-        .bind(check["host_key"].as_str().unwrap())
-        .bind(&target_id)
-        .execute(&app.services.db)
-        .await
-        .unwrap();
+    sql::exec(
+        &app.services.db,
+        "update vps_targets set host_key = $1 where id = $2",
+        &[check["host_key"].as_str().unwrap().into(), (&target_id).into()],
+    )
+    .await;
 
     // Stop: the endpoint answers 404; start: it serves again.
     let done = op(&app, &token, &format!("/api/v1/servers/{server}/vps/stop"), None).await;

@@ -6,6 +6,7 @@ mod common;
 
 use app::model::Tier;
 use common::llm::{FakeLlm, Reply};
+use common::sql;
 use common::upstream::Upstream;
 use common::{Era, TestApp, call, fixture, json, mcp_client, text};
 use reqwest::{Method, StatusCode};
@@ -427,26 +428,20 @@ async fn a_restart_while_processing_never_leaves_a_wizard_stuck() {
     // Two wizards whose jobs were running when the process died: one with
     // attempts left, one that has been interrupted too often.
     for (wizard, attempts) in [("w-resume", 1), ("w-exhausted", 3)] {
-        sqlx::query(
+        sql::exec(
+            &db,
             "insert into wizards (id, owner_id, description, openapi_document, wizard_step, processing_status, created_at, updated_at)
-             values (?, ?, 'pets', ?, 'describe', 'processing', 0, 0)",
+             values ($1, $2, 'pets', $3, 'describe', 'processing', 0, 0)",
+            &[wizard.into(), (&user.id).into(), fixture("petstore-3.0.json", &up.addr).into()],
         )
-        .bind(wizard)
-        .bind(&user.id)
-        .bind(fixture("petstore-3.0.json", &up.addr))
-        .execute(&db)
-        .await
-        .unwrap();
-        sqlx::query(
+        .await;
+        sql::exec(
+            &db,
             "insert into jobs (id, kind, wizard_id, state, attempts, lease_until, created_at, updated_at)
-             values (?, 'generate', ?, 'running', ?, 1, 0, 0)",
+             values ($1, 'generate', $2, 'running', $3, 1, 0, 0)",
+            &[format!("job-{wizard}").into(), wizard.into(), i64::from(attempts).into()],
         )
-        .bind(format!("job-{wizard}"))
-        .bind(wizard)
-        .bind(attempts)
-        .execute(&db)
-        .await
-        .unwrap();
+        .await;
     }
     let dir = app.stop().await;
     let app = TestApp::spawn_in(dir, |c| c.allow_private_upstreams = true).await;
@@ -456,10 +451,7 @@ async fn a_restart_while_processing_never_leaves_a_wizard_stuck() {
     let (_, exhausted) = app.settle_wizard(&token, "w-exhausted").await;
     assert_eq!(exhausted["processing_status"], "failed");
     assert!(exhausted["processing_error"].as_str().unwrap().contains("interrupted 3 times"), "{exhausted}");
-    let open: i64 = sqlx::query_scalar("select count(*) from jobs where state in ('queued', 'running')")
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    let open = sql::int(&app.services.db, "select count(*) from jobs where state in ('queued', 'running')", &[]).await;
     assert_eq!(open, 0);
 }
 

@@ -1,8 +1,7 @@
-//! The database pool. SQLite by default: a file in the data directory, WAL
-//! mode, foreign keys on, migrations applied at start.
-//!
-//! Queries elsewhere stick to portable SQL (no SQLite-only functions, text ids,
-//! integer epoch seconds) so a move to PostgreSQL changes this file, not them.
+//! The SQLite side of the database: a file in the data directory, WAL mode,
+//! foreign keys on, migrations applied at start. (The store layer,
+//! [`crate::store`], opens either backend and owns all SQL; this module opens
+//! the SQLite pool for it and keeps the clock.)
 //!
 //! Storage faults (a full disk, a foreign lock, I/O errors) are classified in
 //! [`fault`] and watched by [`health`]; a connection is never handed out
@@ -17,8 +16,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use std::str::FromStr;
 use std::time::Duration;
 
-pub type Db = sqlx::SqlitePool;
-
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// Opens (creating if needed) the database and brings its schema up to date.
@@ -31,7 +28,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 /// full disk, an I/O error) and the rollback failed too. Reusing it would
 /// keep the write lock forever and run later writes inside a transaction
 /// nobody commits; closing it rolls that transaction back.
-pub async fn connect(url: &str, busy_timeout: Duration) -> anyhow::Result<Db> {
+pub async fn connect(url: &str, busy_timeout: Duration) -> anyhow::Result<sqlx::SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("invalid database URL `{url}`"))?
         .create_if_missing(true)
@@ -70,7 +67,7 @@ pub async fn connect(url: &str, busy_timeout: Duration) -> anyhow::Result<Db> {
 /// (`BEGIN IMMEDIATE`), waiting for it up to the busy timeout. A deferred
 /// transaction that reads first would fail outright (`SQLITE_BUSY_SNAPSHOT`)
 /// when another connection commits between its read and its first write.
-pub async fn begin(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+pub async fn begin(db: &sqlx::SqlitePool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
     db.begin_with("BEGIN IMMEDIATE").await
 }
 

@@ -120,6 +120,9 @@ pub struct MountRequest {
     pub allowed_origins: Vec<String>,
     pub limits: ServerLimits,
     pub monthly_quota: Option<u64>,
+    /// What was mounted (the stored `updated_at`): replicas compare it to
+    /// notice changes they missed.
+    pub version: i64,
 }
 
 /// A JSON-RPC error for a call that was not made.
@@ -133,6 +136,7 @@ pub struct CallRefused {
 pub struct Live {
     pub server_id: String,
     pub owner_id: String,
+    pub version: i64,
     pub compiled: Compiled,
     /// Set for servers made from a source: tools come from there.
     forward: Option<mcp::Forward>,
@@ -245,6 +249,25 @@ impl Engine {
         removed
     }
 
+    /// Puts server `server_id` in the table as `request` says, or takes it
+    /// out (`None`), wherever its slug was: one swap, so a renamed server
+    /// never answers at both slugs.
+    pub fn replace_server(&self, server_id: &str, request: Option<MountRequest>) -> Result<(), Vec<Issue>> {
+        let mount = request.map(|request| self.prepare(request)).transpose()?;
+        self.update(|table| {
+            table.retain(|_, mount| mount.live.server_id != server_id);
+            if let Some(mount) = mount {
+                table.insert(Arc::from(mount.live.compiled.spec.slug.as_str()), Arc::new(mount));
+            }
+        });
+        Ok(())
+    }
+
+    /// The version of every mounted server, by server id.
+    pub fn versions(&self) -> HashMap<String, i64> {
+        self.table.load().values().map(|mount| (mount.live.server_id.clone(), mount.live.version)).collect()
+    }
+
     fn update(&self, change: impl FnOnce(&mut HashMap<Arc<str>, Arc<Mount>>)) {
         let _writer = self.writer.lock().expect("engine writer lock is never poisoned");
         let mut next = HashMap::clone(&self.table.load());
@@ -277,6 +300,7 @@ impl Engine {
         let live = Arc::new(Live {
             server_id: request.server_id,
             owner_id: request.owner_id,
+            version: request.version,
             compiled,
             forward,
             secrets: request.secrets,

@@ -35,7 +35,7 @@ pub fn router() -> Router<super::AppState> {
     responses((status = 200, body = Vec<TargetView>)), security(("bearer" = []), ("session" = [])))]
 async fn list_targets(State(s): State<Services>, headers: HeaderMap) -> Result<Json<Vec<TargetView>>, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(Json(s.servers.targets(&caller).await?))
+    Ok(Json(s.machines.targets(&caller).await?))
 }
 
 /// Registers a machine (paid tier). A key pair is generated unless
@@ -50,7 +50,7 @@ async fn register_target(
     ApiJson(body): ApiJson<RegisterTarget>,
 ) -> Result<(StatusCode, Json<TargetView>), ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok((StatusCode::CREATED, Json(s.servers.register_target(&caller, body).await?)))
+    Ok((StatusCode::CREATED, Json(s.machines.register_target(&caller, body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/targets/{id}", tag = "vps", params(("id" = String, Path)),
@@ -62,7 +62,7 @@ async fn get_target(
     Path(id): Path<String>,
 ) -> Result<Json<TargetView>, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(Json(s.servers.target(&caller, &id).await?))
+    Ok(Json(s.machines.target(&caller, &id).await?))
 }
 
 /// Removes a machine no server is hosted on.
@@ -75,7 +75,7 @@ async fn delete_target(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let caller = s.require_user(&headers).await?;
-    s.servers.delete_target(&caller, &id).await?;
+    s.machines.delete_target(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,7 +89,7 @@ async fn check_target(
     Path(id): Path<String>,
 ) -> Result<Json<TargetCheck>, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(Json(s.servers.check_target(&caller, &id).await?))
+    Ok(Json(s.machines.check_target(&caller, &id).await?))
 }
 
 /// Pins the host key shown by a check; a different key later refuses to connect.
@@ -103,7 +103,7 @@ async fn trust_target(
     ApiJson(body): ApiJson<TrustHostKey>,
 ) -> Result<Json<TargetView>, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(Json(s.servers.trust_target(&caller, &id, body).await?))
+    Ok(Json(s.machines.trust_target(&caller, &id, body).await?))
 }
 
 /// Where a server runs, its releases and its last operation.
@@ -116,7 +116,7 @@ async fn hosting(
     Path(id): Path<String>,
 ) -> Result<Json<HostingView>, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(Json(s.servers.hosting(&caller, &id).await?))
+    Ok(Json(s.machines.hosting(&caller, &id).await?))
 }
 
 /// Deploys a new release to a machine; `/mcp/{slug}` forwards to it once healthy.
@@ -132,7 +132,7 @@ async fn deploy(
     ApiJson(body): ApiJson<DeployToTarget>,
 ) -> Result<(StatusCode, Json<OperationView>), ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok((StatusCode::ACCEPTED, Json(s.servers.vps_deploy(&caller, &id, body).await?)))
+    Ok((StatusCode::ACCEPTED, Json(s.machines.vps_deploy(&caller, &id, body).await?)))
 }
 
 macro_rules! operation_endpoint {
@@ -147,7 +147,7 @@ macro_rules! operation_endpoint {
             Path(id): Path<String>,
         ) -> Result<(StatusCode, Json<OperationView>), ApiError> {
             let caller = s.require_user(&headers).await?;
-            Ok((StatusCode::ACCEPTED, Json(s.servers.$method(&caller, &id).await?)))
+            Ok((StatusCode::ACCEPTED, Json(s.machines.$method(&caller, &id).await?)))
         }
     };
 }
@@ -168,7 +168,7 @@ operation_endpoint!(
     security(("bearer" = []), ("session" = [])))]
 async fn logs(State(s): State<Services>, headers: HeaderMap, Path(id): Path<String>) -> Result<String, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(s.servers.vps_logs(&caller, &id).await?)
+    Ok(s.machines.vps_logs(&caller, &id).await?)
 }
 
 /// An operation and its steps so far.
@@ -181,7 +181,7 @@ async fn operation(
     Path(id): Path<String>,
 ) -> Result<Json<OperationView>, ApiError> {
     let caller = s.require_user(&headers).await?;
-    Ok(Json(s.servers.operation(&caller, &id).await?))
+    Ok(Json(s.machines.operation(&caller, &id).await?))
 }
 
 #[derive(utoipa::OpenApi)]

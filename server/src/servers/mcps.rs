@@ -2,10 +2,12 @@
 //! tool definitions (`tools_cache`) and the chosen names (`tools_filter`),
 //! then served by the engine like any server, forwarding calls upstream.
 
-use super::{FREE_MAX_ACTIVE_SERVERS, SOURCE_HEADER_CREDENTIAL, ServerRow, Servers, issue_token, status_of};
+use super::{FREE_MAX_ACTIVE_SERVERS, SOURCE_HEADER_CREDENTIAL, ServerRow, Servers, StoredServer, issue_token};
 use crate::accounts::secret_hash;
 use crate::db::now;
 use crate::error::ResultExt;
+use crate::store::Insert;
+use crate::store::servers::{McpFields, NewServer};
 use app::mcps::{
     AuthKind, CreateMcp, McpCreated, McpView, RefreshTools, RefreshedTools, ToolDef, UpdateMcp, UpstreamAuth,
     check_header_key, check_header_value, check_selection, diff_tools, upstream_auth,
@@ -30,17 +32,13 @@ fn check_definitions(cache: &[ToolDef]) -> Result<(), AppError> {
 impl Servers {
     async fn source_name(&self, source_id: Option<&str>) -> Result<String, AppError> {
         let Some(source_id) = source_id else { return Ok(String::new()) };
-        let name: Option<String> = sqlx::query_scalar("select name from mcp_sources where id = ?")
-            .bind(source_id)
-            .fetch_optional(&self.db)
-            .await
-            .or_internal("load source name")?;
-        Ok(name.unwrap_or_default())
+        let source = self.store.source(source_id).await.or_internal("load source name")?;
+        Ok(source.map(|(_, _, name)| name).unwrap_or_default())
     }
 
     async fn mcp_view(&self, row: ServerRow) -> Result<McpView, AppError> {
         let spec: ServerSpec = serde_json::from_str(&row.spec).or_internal("parse stored spec")?;
-        let status = status_of(&row.status);
+        let status = row.status();
         Ok(McpView {
             mcp_server_name: self.source_name(row.source_id.as_deref()).await?,
             endpoint: self.endpoint(&row.slug),
@@ -75,11 +73,7 @@ impl Servers {
         if owner.tier != Tier::Free {
             return Ok(());
         }
-        let active: i64 = sqlx::query_scalar("select count(*) from servers where owner_id = ? and status = 'active'")
-            .bind(&owner.id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("count active servers")?;
+        let active = self.store.count_active(&owner.id).await.or_internal("count active servers")?;
         if active >= FREE_MAX_ACTIVE_SERVERS {
             return Err(AppError::forbidden(format!(
                 "the free tier allows at most {FREE_MAX_ACTIVE_SERVERS} active servers and you have {active}; \
@@ -114,31 +108,26 @@ impl Servers {
             UpstreamAuth::Public => None,
             UpstreamAuth::Header { key, .. } => Some(key.clone()),
         };
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        let inserted = sqlx::query(
-            "insert into servers (id, owner_id, slug, name, spec, status, client_auth, token_hash, created_at,
-                                  updated_at, kind, source_id, upstream_header, tools_cache, tools_filter)
-             values (?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, 'mcp', ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&owner.id)
-        .bind(&spec.slug)
-        .bind(&spec.name)
-        .bind(serde_json::to_string(&spec).or_internal("serialize spec")?)
-        .bind(input.client_auth.as_str())
-        .bind(token.as_deref().map(secret_hash))
-        .bind(time)
-        .bind(time)
-        .bind(&source.id)
-        .bind(&header_key)
-        .bind(serde_json::to_string(&input.tools_cache).or_internal("serialize tools_cache")?)
-        .bind(serde_json::to_string(&input.tools_filter).or_internal("serialize tools_filter")?)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(conflict_on_slug(&spec.slug)),
-            Err(e) => return Err(e).or_internal("insert server"),
+        let spec_json = serde_json::to_string(&spec).or_internal("serialize spec")?;
+        let new = NewServer {
+            id: &id,
+            owner_id: &owner.id,
+            slug: &spec.slug,
+            name: &spec.name,
+            spec: &spec_json,
+            client_auth: input.client_auth,
+            token_hash: token.as_deref().map(secret_hash),
+            limits: [None; 3],
+            at: time,
+            kind: ServerKind::Mcp,
+            source_id: Some(&source.id),
+            upstream_header: header_key.as_deref(),
+            tools_cache: Some(serde_json::to_string(&input.tools_cache).or_internal("serialize tools_cache")?),
+            tools_filter: Some(serde_json::to_string(&input.tools_filter).or_internal("serialize tools_filter")?),
+        };
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        if self.store.insert(&mut tx, &new).await.or_internal("insert server")? == Insert::Taken {
+            return Err(conflict_on_slug(&spec.slug));
         }
         if let UpstreamAuth::Header { value, .. } = &auth {
             self.store_credential(&mut tx, &owner.id, &id, SOURCE_HEADER_CREDENTIAL, value).await?;
@@ -149,11 +138,7 @@ impl Servers {
         if input.enabled {
             self.deploy(owner, &id).await?;
         } else {
-            sqlx::query("update servers set status = 'disabled' where id = ?")
-                .bind(&id)
-                .execute(&self.db)
-                .await
-                .or_internal("store disabled")?;
+            self.store.set_status(&id, ServerStatus::Disabled, now()).await.or_internal("store disabled")?;
         }
         Ok(McpCreated { mcp: self.get_mcp(owner, &id).await?, token })
     }
@@ -164,12 +149,7 @@ impl Servers {
     }
 
     pub async fn list_mcps(&self, owner: &UserView) -> Result<Vec<McpView>, AppError> {
-        let rows: Vec<ServerRow> =
-            sqlx::query_as(select_servers!("where owner_id = ? and kind = 'mcp' order by created_at, slug"))
-                .bind(&owner.id)
-                .fetch_all(&self.db)
-                .await
-                .or_internal("list servers")?;
+        let rows = self.store.list(&owner.id, Some(ServerKind::Mcp)).await.or_internal("list servers")?;
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
             views.push(self.mcp_view(row).await?);
@@ -224,53 +204,40 @@ impl Servers {
                 }
             }
         };
-        let make_live = input.enabled == Some(true) && row.status != "active";
+        let make_live = input.enabled == Some(true) && !row.is_active();
         if make_live {
             self.check_active_room(owner).await?;
         }
 
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        let updated = sqlx::query(
-            "update servers set spec = ?, slug = ?, name = ?, tools_cache = ?, tools_filter = ?, updated_at = ?
-             where id = ? and owner_id = ?",
-        )
-        .bind(serde_json::to_string(&spec).or_internal("serialize spec")?)
-        .bind(&spec.slug)
-        .bind(&spec.name)
-        .bind(serde_json::to_string(&cache).or_internal("serialize tools_cache")?)
-        .bind(serde_json::to_string(&filter).or_internal("serialize tools_filter")?)
-        .bind(now())
-        .bind(id)
-        .bind(&owner.id)
-        .execute(&mut *tx)
-        .await;
-        match updated {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(conflict_on_slug(&spec.slug)),
-            Err(e) => return Err(e).or_internal("update server"),
+        let mut tx = self.db.begin().await.or_internal("begin")?;
+        let (spec_json, cache_json, filter_json) = (
+            serde_json::to_string(&spec).or_internal("serialize spec")?,
+            serde_json::to_string(&cache).or_internal("serialize tools_cache")?,
+            serde_json::to_string(&filter).or_internal("serialize tools_filter")?,
+        );
+        let fields = McpFields {
+            spec: &spec_json,
+            slug: &spec.slug,
+            name: &spec.name,
+            tools_cache: &cache_json,
+            tools_filter: &filter_json,
+        };
+        if self.store.set_mcp(&mut tx, &owner.id, id, &fields, now()).await.or_internal("update server")?
+            == Insert::Taken
+        {
+            return Err(conflict_on_slug(&spec.slug));
         }
         match header_change {
             None => {}
             Some(None) => {
-                sqlx::query("update servers set upstream_header = null where id = ?")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .or_internal("clear header")?;
-                sqlx::query("delete from server_credentials where server_id = ? and name = ?")
-                    .bind(id)
-                    .bind(SOURCE_HEADER_CREDENTIAL)
-                    .execute(&mut *tx)
+                self.store.set_upstream_header(&mut tx, id, None).await.or_internal("clear header")?;
+                self.store
+                    .delete_credential(&mut tx, id, SOURCE_HEADER_CREDENTIAL)
                     .await
                     .or_internal("delete header value")?;
             }
             Some(Some((key, value))) => {
-                sqlx::query("update servers set upstream_header = ? where id = ?")
-                    .bind(&key)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .or_internal("store header name")?;
+                self.store.set_upstream_header(&mut tx, id, Some(&key)).await.or_internal("store header name")?;
                 if let Some(value) = value {
                     self.store_credential(&mut tx, &owner.id, id, SOURCE_HEADER_CREDENTIAL, &value).await?;
                 }
@@ -279,18 +246,18 @@ impl Servers {
         tx.commit().await.or_internal("commit update")?;
         tracing::info!(server_id = %id, tools = filter.len(), cached = cache.len(), "server updated from an MCP server");
 
-        if spec.slug != row.slug && row.status == "active" {
+        if spec.slug != row.slug && row.is_active() {
             self.engine.unmount(&row.slug);
         }
         match input.enabled {
-            Some(false) if row.status == "active" => {
+            Some(false) if row.is_active() => {
                 self.disable(owner, id).await?;
             }
             Some(false) => {}
             _ if make_live => {
                 self.deploy(owner, id).await?;
             }
-            _ if row.status == "active" => self.mount(id).await?,
+            _ if row.is_active() => self.publish(id).await?,
             _ => {}
         }
         self.get_mcp(owner, id).await
@@ -343,20 +310,11 @@ impl Servers {
     /// After a source changed: re-mount the live servers made from it, or
     /// take them offline when it is now disabled.
     pub async fn source_changed(&self, source_id: &str) -> Result<(), AppError> {
-        let enabled: bool = sqlx::query_scalar("select enabled from mcp_sources where id = ?")
-            .bind(source_id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("load source")?;
-        let live: Vec<(String, String)> =
-            sqlx::query_as("select id, slug from servers where source_id = ? and status = 'active'")
-                .bind(source_id)
-                .fetch_all(&self.db)
-                .await
-                .or_internal("list servers of source")?;
+        let enabled = self.store.source(source_id).await.or_internal("load source")?.is_some_and(|(_, on, _)| on);
+        let live = self.store.active_of_source(source_id).await.or_internal("list servers of source")?;
         for (id, slug) in live {
             if enabled {
-                self.mount(&id).await?;
+                self.publish(&id).await?;
             } else {
                 self.take_offline(&id, &slug).await?;
                 tracing::warn!(server_id = %id, %source_id, "server disabled: its MCP server was disabled");

@@ -2,6 +2,7 @@
 //! as SHA-256 hex, computed by the caller).
 
 use super::Db;
+pub use super::Insert;
 use crate::on_db;
 use app::model::{Tier, UserView};
 use std::collections::HashMap;
@@ -50,14 +51,6 @@ pub struct NewUserRow<'a> {
     pub created_at: i64,
 }
 
-/// Why an insert did not happen.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Insert {
-    Done,
-    /// The email (or another unique key) is taken.
-    Taken,
-}
-
 /// `select <every user column> from users <rest>`, as one literal.
 macro_rules! select_users {
     ($rest:literal) => {
@@ -91,11 +84,7 @@ impl AccountStore {
         .execute(pool)
         .await
         .map(|_| ()));
-        match result {
-            Ok(()) => Ok(Insert::Done),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Insert::Taken),
-            Err(e) => Err(e),
-        }
+        Insert::from_result(result)
     }
 
     pub async fn user_by_id(&self, id: &str) -> sqlx::Result<Option<UserRow>> {

@@ -10,14 +10,18 @@
 //!   value conversion, no lost types);
 //! - typed rows derive `sqlx::FromRow`, which is generic over the row type.
 //!
-//! Aggregates move here one by one (issue 14); until then the services not
-//! yet moved use the SQLite pool through [`Db::sqlite`].
+//! One module per aggregate: accounts, servers (with their credentials),
+//! machines (targets, releases, operations), sources, wizards, jobs, calls,
+//! oauth, settings and health. Services hold the rules and never see SQL.
 
 pub mod accounts;
 pub mod calls;
 pub mod health;
 pub mod jobs;
+pub mod machines;
 pub mod oauth;
+pub mod servers;
+pub mod settings;
 pub mod sources;
 pub mod wizards;
 
@@ -85,7 +89,11 @@ impl Db {
         }
     }
 
-    /// The SQLite pool, for services not yet moved into the store.
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+
+    /// The SQLite pool (for what only SQLite has: its fault probes and tests).
     pub fn sqlite(&self) -> Option<&sqlx::SqlitePool> {
         match self {
             Db::Sqlite(pool) => Some(pool),
@@ -122,6 +130,27 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await,
             Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
+}
+
+/// Whether an insert (or an update of a unique key) happened.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Insert {
+    Done,
+    /// The email, slug or another unique key is taken.
+    Taken,
+}
+
+impl Insert {
+    /// Reads a unique violation as [`Insert::Taken`]; other errors stay errors.
+    /// (On PostgreSQL the failed statement aborts its transaction: the caller
+    /// must not write more in it.)
+    pub fn from_result(result: sqlx::Result<()>) -> sqlx::Result<Insert> {
+        match result {
+            Ok(()) => Ok(Insert::Done),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Insert::Taken),
+            Err(e) => Err(e),
         }
     }
 }

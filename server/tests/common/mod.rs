@@ -52,6 +52,57 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     }
 }
 
+/// The PostgreSQL server the app tests run on instead of SQLite, when
+/// `AUTOMCP_TEST_POSTGRES` names one (`postgres://user@host:port`; `.ci/test`
+/// starts a throwaway cluster for its PostgreSQL pass). Each app gets a fresh
+/// database of its own.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("AUTOMCP_TEST_POSTGRES").ok().filter(|url| !url.is_empty())
+}
+
+/// Says why a test has nothing to check on this backend.
+pub fn skip(what: &str) {
+    eprintln!("skipped on PostgreSQL: this test checks {what}");
+}
+
+/// The shared key every replica of a PostgreSQL deployment must be given.
+pub const TEST_SECRET_KEY: &str = "6b6579206f6620746865207465737420726570696c6963617320313233343536";
+
+/// The test PostgreSQL database of a data directory (created on first use,
+/// the same one again when an app or process restarts on that directory);
+/// `None` when the tests run on SQLite.
+pub async fn test_database_url(data_dir: &std::path::Path) -> Option<String> {
+    let base = test_postgres()?;
+    let marker = data_dir.join("test-database");
+    let name = match std::fs::read_to_string(&marker) {
+        Ok(name) => name,
+        Err(_) => {
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            postgres::create_database(&base, &name).await;
+            std::fs::write(&marker, &name).unwrap();
+            name
+        }
+    };
+    Some(format!("{}/{name}", base.trim_end_matches('/')))
+}
+
+/// The database an app or process on `data_dir` uses, opened beside it.
+pub async fn open_database(data_dir: &std::path::Path) -> server::store::Db {
+    let url = match test_database_url(data_dir).await {
+        Some(url) => url,
+        None => format!("sqlite://{}", data_dir.join("automcp.db").display()),
+    };
+    server::store::Db::connect(&url, std::time::Duration::from_secs(5)).await.unwrap()
+}
+
+/// Points the app at a database of its own on the test PostgreSQL.
+async fn on_test_backend(config: &mut Config) {
+    if let Some(url) = test_database_url(&config.data_dir).await {
+        config.database_url = Some(url);
+        config.secret_key.get_or_insert_with(|| TEST_SECRET_KEY.to_owned());
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -64,6 +115,7 @@ impl TestApp {
     /// Starts on an existing data directory (e.g. one left by [`TestApp::stop`]).
     pub async fn spawn_in(dir: TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(dir.path());
+        on_test_backend(&mut config).await;
         adjust(&mut config);
         let (server, services) = Server::bind(config).await.expect("server starts");
         let addr = server.local_addr();
@@ -162,6 +214,7 @@ pub mod oauth;
 pub mod postgres;
 pub mod process;
 pub mod runner;
+pub mod sql;
 pub mod sshd;
 pub mod stores;
 pub mod upstream;

@@ -95,3 +95,12 @@ impl Drop for Postgres {
 fn path(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")
 }
+
+/// Creates database `name` on the server at `base` (`postgres://user@host:port`).
+pub async fn create_database(base: &str, name: &str) {
+    use sqlx::Connection;
+    let url = format!("{}/postgres", base.trim_end_matches('/'));
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}"))).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}

@@ -52,6 +52,9 @@ impl Process {
             .stdout(Stdio::null())
             .stderr(stderr)
             .kill_on_drop(true);
+        if let Some(url) = super::test_database_url(data_dir).await {
+            command.env("AUTOMCP_DATABASE_URL", url).env("AUTOMCP_SECRET_KEY", super::TEST_SECRET_KEY);
+        }
         for (key, value) in &options.env {
             command.env(key, value);
         }

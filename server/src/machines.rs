@@ -4,10 +4,16 @@
 //! background with their steps stored as they happen. A server hosted there
 //! keeps its endpoint here: `/mcp/{slug}` forwards to the serving release.
 
-use super::{ServerRow, Servers};
 use crate::crypto::{self, Binding};
 use crate::db::now;
 use crate::error::ResultExt;
+use crate::secret::InstanceKey;
+use crate::servers::Servers;
+use crate::store::Insert;
+use crate::store::machines::{
+    MachineStore, NewRelease, NewTarget, OperationRow, OperationStatus, ReleaseRow, ReleaseStatus, TargetRow,
+};
+use crate::store::servers::ServerRow;
 use crate::vps::deploy::{self, Binary, Failed, Progress, Release, Serving, StepEvent};
 use crate::vps::plan::{Layout, Supervisor};
 use crate::vps::ssh::{self, Ssh, Target};
@@ -23,43 +29,6 @@ use std::sync::Arc;
 pub const RUNNER_TOKEN_CREDENTIAL: &str = "vps:runner-token";
 const PRIVATE_KEY: &str = "vps:private-key";
 const DEFAULT_BASE_DIR: &str = "~/.automcp";
-
-#[derive(sqlx::FromRow)]
-struct TargetRow {
-    id: String,
-    owner_id: String,
-    name: String,
-    host: String,
-    port: i64,
-    username: String,
-    base_dir: String,
-    private_key_sealed: String,
-    public_key: String,
-    key_source: String,
-    host_key: Option<String>,
-    created_at: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct OperationRow {
-    id: String,
-    server_id: String,
-    kind: String,
-    status: String,
-    steps: String,
-    error: Option<String>,
-    started_at: i64,
-    finished_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct ReleaseRow {
-    number: i64,
-    supervisor: String,
-    status: String,
-    endpoint: Option<String>,
-    created_at: i64,
-}
 
 fn target_view(row: TargetRow) -> TargetView {
     TargetView {
@@ -125,7 +94,27 @@ fn check_base_dir(dir: Option<&str>) -> Result<String, AppError> {
     }
 }
 
-impl Servers {
+/// Machines and the releases of servers on them.
+#[derive(Clone)]
+pub struct Machines {
+    servers: Servers,
+    store: MachineStore,
+    key: Arc<InstanceKey>,
+    /// The binary uploaded to machines (None: this executable), read once.
+    vps_binary: Option<std::path::PathBuf>,
+    vps_binary_read: Arc<std::sync::OnceLock<Binary>>,
+}
+
+impl Machines {
+    pub fn new(
+        servers: Servers,
+        store: MachineStore,
+        key: Arc<InstanceKey>,
+        vps_binary: Option<std::path::PathBuf>,
+    ) -> Self {
+        Machines { servers, store, key, vps_binary, vps_binary_read: Arc::default() }
+    }
+
     fn binary(&self) -> Result<Binary, AppError> {
         if let Some(binary) = self.vps_binary_read.get() {
             return Ok(binary.clone());
@@ -139,16 +128,11 @@ impl Servers {
     }
 
     async fn target_row(&self, owner: &UserView, id: &str) -> Result<TargetRow, AppError> {
-        sqlx::query_as(
-            "select id, owner_id, name, host, port, username, base_dir, private_key_sealed, public_key, key_source,
-                    host_key, created_at from vps_targets where id = ? and owner_id = ?",
-        )
-        .bind(id)
-        .bind(&owner.id)
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("load target")?
-        .ok_or_else(|| AppError::not_found(format!("you have no machine with id `{id}`")))
+        self.store
+            .target(&owner.id, id)
+            .await
+            .or_internal("load target")?
+            .ok_or_else(|| AppError::not_found(format!("you have no machine with id `{id}`")))
     }
 
     fn ssh_target(&self, row: &TargetRow) -> Result<Target, AppError> {
@@ -159,7 +143,7 @@ impl Servers {
             user: row.username.clone(),
             private_key: crypto::open(&self.key, &binding, &row.private_key_sealed).or_internal("open private key")?,
             host_key: row.host_key.clone(),
-            allow_private: self.engine.outbound.policy().allow_private,
+            allow_private: self.servers.engine().outbound.policy().allow_private,
         })
     }
 
@@ -189,40 +173,26 @@ impl Servers {
         let id = uuid::Uuid::now_v7().to_string();
         let sealed =
             crypto::seal(&self.key, &Binding { owner_id: &owner.id, server_id: &id, name: PRIVATE_KEY }, &private);
-        let time = now();
-        sqlx::query(
-            "insert into vps_targets (id, owner_id, name, host, port, username, base_dir, private_key_sealed,
-                                      public_key, key_source, created_at, updated_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&owner.id)
-        .bind(&name)
-        .bind(&host)
-        .bind(i64::from(input.port))
-        .bind(&user)
-        .bind(&base_dir)
-        .bind(sealed)
-        .bind(&public)
-        .bind(source)
-        .bind(time)
-        .bind(time)
-        .execute(&self.db)
-        .await
-        .or_internal("insert target")?;
+        let target = NewTarget {
+            id: &id,
+            owner_id: &owner.id,
+            name: &name,
+            host: &host,
+            port: i64::from(input.port),
+            username: &user,
+            base_dir: &base_dir,
+            private_key_sealed: &sealed,
+            public_key: &public,
+            key_source: source,
+            at: now(),
+        };
+        self.store.insert_target(&target).await.or_internal("insert target")?;
         tracing::info!(target_id = %id, %host, key = source, "machine registered");
         self.target(owner, &id).await
     }
 
     pub async fn targets(&self, owner: &UserView) -> Result<Vec<TargetView>, AppError> {
-        let rows: Vec<TargetRow> = sqlx::query_as(
-            "select id, owner_id, name, host, port, username, base_dir, private_key_sealed, public_key, key_source,
-                    host_key, created_at from vps_targets where owner_id = ? order by created_at",
-        )
-        .bind(&owner.id)
-        .fetch_all(&self.db)
-        .await
-        .or_internal("list targets")?;
+        let rows = self.store.targets(&owner.id).await.or_internal("list targets")?;
         Ok(rows.into_iter().map(target_view).collect())
     }
 
@@ -233,22 +203,14 @@ impl Servers {
     /// Removes a machine no server is hosted on.
     pub async fn delete_target(&self, owner: &UserView, id: &str) -> Result<(), AppError> {
         self.target_row(owner, id).await?;
-        let used: i64 = sqlx::query_scalar("select count(*) from servers where target_id = ?")
-            .bind(id)
-            .fetch_one(&self.db)
-            .await
-            .or_internal("count servers on target")?;
+        let used = self.store.servers_on(id).await.or_internal("count servers on target")?;
         if used > 0 {
             return Err(AppError::conflict(
                 "target_id",
                 format!("{used} server(s) are hosted on this machine; remove them from it first"),
             ));
         }
-        sqlx::query("delete from vps_targets where id = ?")
-            .bind(id)
-            .execute(&self.db)
-            .await
-            .or_internal("delete target")?;
+        self.store.delete_target(id).await.or_internal("delete target")?;
         Ok(())
     }
 
@@ -283,59 +245,39 @@ impl Servers {
                 format!("the machine now presents {seen}, not the key you confirmed; check the connection again"),
             ));
         }
-        sqlx::query("update vps_targets set host_key = ?, updated_at = ? where id = ?")
-            .bind(&seen)
-            .bind(now())
-            .bind(id)
-            .execute(&self.db)
-            .await
-            .or_internal("pin host key")?;
+        self.store.pin_host_key(id, &seen, now()).await.or_internal("pin host key")?;
         tracing::info!(target_id = %id, host_key = %seen, "host key pinned");
         self.target(owner, id).await
     }
 
     async fn releases(&self, server_id: &str) -> Result<Vec<ReleaseRow>, AppError> {
-        sqlx::query_as(
-            "select number, supervisor, status, endpoint, created_at from vps_releases where server_id = ?
-             order by number desc",
-        )
-        .bind(server_id)
-        .fetch_all(&self.db)
-        .await
-        .or_internal("list releases")
+        self.store.releases(server_id).await.or_internal("list releases")
     }
 
     async fn last_operation(&self, server_id: &str) -> Result<Option<OperationView>, AppError> {
-        let row: Option<OperationRow> = sqlx::query_as(
-            "select id, server_id, kind, status, steps, error, started_at, finished_at from vps_operations
-             where server_id = ? order by started_at desc, id desc limit 1",
-        )
-        .bind(server_id)
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("load operation")?;
+        let row = self.store.last_operation(server_id).await.or_internal("load operation")?;
         Ok(row.map(operation_view))
     }
 
     /// Where a server runs, its releases and its last operation.
     pub async fn hosting(&self, owner: &UserView, id: &str) -> Result<HostingView, AppError> {
-        let row = self.row(owner, id).await?;
+        let row = self.servers.row(owner, id).await?;
         let target = match &row.target_id {
             Some(target) => Some(self.target(owner, target).await?),
             None => None,
         };
         let releases = self.releases(id).await?;
-        let serving = releases.iter().find(|r| r.status == "serving").and_then(|r| r.endpoint.clone());
+        let serving = releases.iter().find(|r| r.status() == ReleaseStatus::Serving).and_then(|r| r.endpoint.clone());
         Ok(HostingView {
-            hosting: row.hosting.clone(),
+            hosting: row.hosting_name().to_owned(),
             target,
-            endpoint: self.endpoint(&row.slug),
+            endpoint: self.servers.endpoint(&row.slug),
             machine_endpoint: serving,
             releases: releases
                 .into_iter()
                 .map(|r| ReleaseView {
                     number: u32::try_from(r.number).unwrap_or_default(),
-                    status: r.status,
+                    status: r.status().as_str().to_owned(),
                     supervisor: r.supervisor,
                     endpoint: r.endpoint,
                     created_at: r.created_at,
@@ -346,58 +288,46 @@ impl Servers {
     }
 
     pub async fn operation(&self, owner: &UserView, id: &str) -> Result<OperationView, AppError> {
-        let row: OperationRow = sqlx::query_as(
-            "select id, server_id, kind, status, steps, error, started_at, finished_at from vps_operations
-             where id = ? and owner_id = ?",
-        )
-        .bind(id)
-        .bind(&owner.id)
-        .fetch_optional(&self.db)
-        .await
-        .or_internal("load operation")?
-        .ok_or_else(|| AppError::not_found(format!("there is no operation with id `{id}`")))?;
+        let row = self
+            .store
+            .operation(&owner.id, id)
+            .await
+            .or_internal("load operation")?
+            .ok_or_else(|| AppError::not_found(format!("there is no operation with id `{id}`")))?;
         Ok(operation_view(row))
     }
 
     /// The runner token of a server (created on its first deploy to a machine).
     async fn runner_token(&self, row: &ServerRow) -> Result<String, AppError> {
-        if let Some(token) = self.open_credential(row, RUNNER_TOKEN_CREDENTIAL).await? {
+        if let Some(token) = self.servers.open_credential(row, RUNNER_TOKEN_CREDENTIAL).await? {
             return Ok(token);
         }
-        let token = format!("amcp_run_{}", super::issue_token().trim_start_matches(super::SERVER_TOKEN_PREFIX));
-        let mut tx = crate::db::begin(&self.db).await.or_internal("begin")?;
-        self.store_credential(&mut tx, &row.owner_id, &row.id, RUNNER_TOKEN_CREDENTIAL, &token).await?;
-        tx.commit().await.or_internal("commit runner token")?;
+        let token = crate::servers::issue_runner_token();
+        self.servers.put_credential(row, RUNNER_TOKEN_CREDENTIAL, &token).await?;
         Ok(token)
     }
 
     /// Starts an operation row (one running per server) and returns its id.
     async fn begin_operation(&self, owner: &UserView, server_id: &str, kind: &str) -> Result<String, AppError> {
         let id = uuid::Uuid::now_v7().to_string();
-        let inserted = sqlx::query(
-            "insert into vps_operations (id, server_id, owner_id, kind, status, started_at) values (?, ?, ?, ?, 'running', ?)",
-        )
-        .bind(&id)
-        .bind(server_id)
-        .bind(&owner.id)
-        .bind(kind)
-        .bind(now())
-        .execute(&self.db)
-        .await;
-        match inserted {
-            Ok(_) => Ok(id),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AppError::conflict(
+        match self
+            .store
+            .begin_operation(&id, server_id, &owner.id, kind, now())
+            .await
+            .or_internal("insert operation")?
+        {
+            Insert::Done => Ok(id),
+            Insert::Taken => Err(AppError::conflict(
                 "operation",
                 "another operation on this server is still running; wait for it to finish",
             )),
-            Err(e) => Err(e).or_internal("insert operation"),
         }
     }
 
     /// Stores each step event as it happens.
     fn progress(&self, operation_id: &str) -> (Progress, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<StepEvent>();
-        let db = self.db.clone();
+        let store = self.store.clone();
         let id = operation_id.to_owned();
         let writer = tokio::spawn(async move {
             let mut steps: Vec<StepEvent> = Vec::new();
@@ -407,12 +337,7 @@ impl Servers {
                     None => steps.push(event),
                 }
                 let json = serde_json::to_string(&steps).unwrap_or_else(|_| "[]".into());
-                if let Err(error) = sqlx::query("update vps_operations set steps = ? where id = ?")
-                    .bind(json)
-                    .bind(&id)
-                    .execute(&db)
-                    .await
-                {
+                if let Err(error) = store.set_steps(&id, &json).await {
                     tracing::error!(%error, "could not store an operation step");
                 }
             }
@@ -422,16 +347,10 @@ impl Servers {
 
     async fn finish_operation(&self, id: &str, result: &Result<(), Failed>) {
         let (status, error) = match result {
-            Ok(()) => ("succeeded", None),
-            Err(failed) => ("failed", Some(failed.to_string())),
+            Ok(()) => (OperationStatus::Succeeded, None),
+            Err(failed) => (OperationStatus::Failed, Some(failed.to_string())),
         };
-        let done = sqlx::query("update vps_operations set status = ?, error = ?, finished_at = ? where id = ?")
-            .bind(status)
-            .bind(error)
-            .bind(now())
-            .bind(id)
-            .execute(&self.db)
-            .await;
+        let done = self.store.finish_operation(id, status, error.as_deref(), now()).await;
         if let Err(error) = done {
             tracing::error!(%error, operation_id = %id, "could not finish an operation");
         }
@@ -446,23 +365,23 @@ impl Servers {
         work: F,
     ) -> Result<OperationView, AppError>
     where
-        F: FnOnce(Servers, Progress) -> Fut + Send + 'static,
+        F: FnOnce(Machines, Progress) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), Failed>> + Send + 'static,
     {
         let id = self.begin_operation(owner, server_id, kind).await?;
         let (progress, writer) = self.progress(&id);
-        let servers = self.clone();
+        let machines = self.clone();
         let operation_id = id.clone();
         let server = server_id.to_owned();
         tokio::spawn(async move {
-            let result = work(servers.clone(), progress).await;
+            let result = work(machines.clone(), progress).await;
             let _ = writer.await;
             if let Err(failed) = &result {
                 tracing::warn!(server_id = %server, operation = kind, %failed, "operation failed");
             } else {
                 tracing::info!(server_id = %server, operation = kind, "operation succeeded");
             }
-            servers.finish_operation(&operation_id, &result).await;
+            machines.finish_operation(&operation_id, &result).await;
         });
         self.operation(owner, &id).await
     }
@@ -476,7 +395,7 @@ impl Servers {
         input: DeployToTarget,
     ) -> Result<OperationView, AppError> {
         require_paid(owner)?;
-        let row = self.row(owner, server_id).await?;
+        let row = self.servers.row(owner, server_id).await?;
         if row.kind() != app::model::ServerKind::Actions {
             return Err(AppError::invalid(
                 "kind",
@@ -505,11 +424,17 @@ impl Servers {
             ("AUTOMCP_BIND".to_owned(), "0.0.0.0:0".to_owned()),
             ("AUTOMCP_PUBLIC_URL".to_owned(), format!("http://{}:0/", bracket(&target.host))),
             ("AUTOMCP_LOG_FORMAT".to_owned(), "json".to_owned()),
-            ("AUTOMCP_ALLOW_PRIVATE_UPSTREAMS".to_owned(), self.engine.outbound.policy().allow_private.to_string()),
-            ("AUTOMCP_UPSTREAM_TIMEOUT_SECS".to_owned(), self.engine.outbound.timeout().as_secs().to_string()),
+            (
+                "AUTOMCP_ALLOW_PRIVATE_UPSTREAMS".to_owned(),
+                self.servers.engine().outbound.policy().allow_private.to_string(),
+            ),
+            (
+                "AUTOMCP_UPSTREAM_TIMEOUT_SECS".to_owned(),
+                self.servers.engine().outbound.timeout().as_secs().to_string(),
+            ),
         ];
         for name in app::spec::credential_names(&spec) {
-            let value = self.open_credential(&row, &name).await?.ok_or_else(|| {
+            let value = self.servers.open_credential(&row, &name).await?.ok_or_else(|| {
                 AppError::invalid("credentials", format!("the credential `{name}` is not set; set it before deploying"))
             })?;
             env.push((crate::standalone::credential_env(&name), value));
@@ -518,7 +443,7 @@ impl Servers {
         let number = releases.first().map(|r| r.number + 1).unwrap_or(1);
         let previous = releases
             .iter()
-            .find(|r| r.status == "serving")
+            .find(|r| r.status() == ReleaseStatus::Serving)
             .map(|r| (u32::try_from(r.number).unwrap_or_default(), Supervisor::parse(&r.supervisor)));
         let release = Release {
             layout: Layout { base: target_row.base_dir.clone(), slug: row.slug.clone() },
@@ -529,21 +454,23 @@ impl Servers {
             runner_token: token,
         };
         let (id, target_id) = (server_id.to_owned(), input.target_id.clone());
-        self.spawn_operation(owner, server_id, "deploy", move |servers, progress| async move {
+        self.spawn_operation(owner, server_id, "deploy", move |machines, progress| async move {
             let server_id = id;
             let ssh = deploy::connect(&release.target, &progress).await?;
-            let outbound = servers.engine.outbound.clone();
+            let outbound = machines.servers.engine().outbound.clone();
             let result = deploy::deploy(&ssh, &release, &binary, previous, &outbound, &progress).await;
             ssh.close().await;
             match result {
                 Ok(serving) => {
                     let spec = String::from_utf8_lossy(&release.spec_json).into_owned();
-                    servers.record_release(&server_id, serving.number, Some(&serving), "serving", &spec).await;
-                    servers.now_serving(&server_id, &target_id, &serving, previous).await
+                    machines
+                        .record_release(&server_id, serving.number, Some(&serving), ReleaseStatus::Serving, &spec)
+                        .await;
+                    machines.now_serving(&server_id, &target_id, &serving, previous).await
                 }
                 Err(failed) => {
                     let spec = String::from_utf8_lossy(&release.spec_json).into_owned();
-                    servers.record_release(&server_id, release.number, None, "failed", &spec).await;
+                    machines.record_release(&server_id, release.number, None, ReleaseStatus::Failed, &spec).await;
                     Err(failed)
                 }
             }
@@ -551,28 +478,30 @@ impl Servers {
         .await
     }
 
-    async fn record_release(&self, server_id: &str, number: u32, serving: Option<&Serving>, status: &str, spec: &str) {
-        let result = sqlx::query(
-            "insert into vps_releases (server_id, number, supervisor, status, endpoint, spec, created_at)
-             values (?, ?, ?, ?, ?, ?, ?)
-             on conflict (server_id, number) do update set status = excluded.status, endpoint = excluded.endpoint,
-             supervisor = excluded.supervisor",
-        )
-        .bind(server_id)
-        .bind(i64::from(number))
-        .bind(serving.map(|s| s.supervisor.as_str()).unwrap_or("process"))
-        .bind(status)
-        .bind(serving.map(|s| s.endpoint.clone()))
-        .bind(spec)
-        .bind(now())
-        .execute(&self.db)
-        .await;
-        if let Err(error) = result {
+    async fn record_release(
+        &self,
+        server_id: &str,
+        number: u32,
+        serving: Option<&Serving>,
+        status: ReleaseStatus,
+        spec: &str,
+    ) {
+        let release = NewRelease {
+            server_id,
+            number: i64::from(number),
+            supervisor: serving.map(|s| s.supervisor.as_str()).unwrap_or("process"),
+            status,
+            endpoint: serving.map(|s| s.endpoint.as_str()),
+            spec,
+            at: now(),
+        };
+        if let Err(error) = self.store.record_release(&release).await {
             tracing::error!(%error, "could not record a release");
         }
     }
 
-    /// Records the release that serves now and points `/mcp/{slug}` at it.
+    /// Records the release that serves now and points `/mcp/{slug}` at it
+    /// (on every replica).
     async fn now_serving(
         &self,
         server_id: &str,
@@ -582,33 +511,22 @@ impl Servers {
     ) -> Result<(), Failed> {
         let store = async {
             if let Some((old, _)) = previous.filter(|(old, _)| *old != serving.number) {
-                sqlx::query("update vps_releases set status = 'stopped' where server_id = ? and number = ?")
-                    .bind(server_id)
-                    .bind(i64::from(old))
-                    .execute(&self.db)
+                self.store
+                    .set_release_status(server_id, i64::from(old), ReleaseStatus::Stopped)
                     .await
                     .or_internal("stop old release")?;
             }
-            sqlx::query(
-                "update vps_releases set status = 'serving', endpoint = ?, supervisor = ? where server_id = ? and number = ?",
-            )
-            .bind(&serving.endpoint)
-            .bind(serving.supervisor.as_str())
-            .bind(server_id)
-            .bind(i64::from(serving.number))
-            .execute(&self.db)
-            .await
-            .or_internal("mark release serving")?;
-            sqlx::query(
-                "update servers set hosting = 'vps', target_id = ?, status = 'active', updated_at = ? where id = ?",
-            )
-            .bind(target_id)
-            .bind(now())
-            .bind(server_id)
-            .execute(&self.db)
-            .await
-            .or_internal("set hosting")?;
-            self.mount(server_id).await
+            let release = NewRelease {
+                server_id,
+                number: i64::from(serving.number),
+                supervisor: serving.supervisor.as_str(),
+                status: ReleaseStatus::Serving,
+                endpoint: Some(&serving.endpoint),
+                spec: "",
+                at: now(),
+            };
+            self.store.serve(server_id, target_id, &release).await.or_internal("mark release serving")?;
+            self.servers.publish(server_id).await
         };
         store.await.map_err(|e: AppError| Failed { step: "switch".into(), message: e.to_string() })
     }
@@ -619,7 +537,7 @@ impl Servers {
         server_id: &str,
     ) -> Result<(ServerRow, TargetRow, Target, Layout, Vec<ReleaseRow>), AppError> {
         require_paid(owner)?;
-        let row = self.row(owner, server_id).await?;
+        let row = self.servers.row(owner, server_id).await?;
         let Some(target_id) = row.target_id.clone() else {
             return Err(AppError::conflict("hosting", "this server is not on a machine; deploy it to one first"));
         };
@@ -633,24 +551,25 @@ impl Servers {
     /// Serves the release before the current one again.
     pub async fn vps_rollback(&self, owner: &UserView, server_id: &str) -> Result<OperationView, AppError> {
         let (row, target_row, target, layout, releases) = self.on_machine(owner, server_id).await?;
-        let Some(current) = releases.iter().find(|r| r.status == "serving") else {
+        let Some(current) = releases.iter().find(|r| r.status() == ReleaseStatus::Serving) else {
             return Err(AppError::conflict("release", "no release is serving; start or deploy first"));
         };
-        let Some(before) = releases.iter().find(|r| r.number < current.number && r.status != "failed") else {
+        let Some(before) = releases.iter().find(|r| r.number < current.number && r.status() != ReleaseStatus::Failed)
+        else {
             return Err(AppError::conflict("release", "there is no earlier release to roll back to"));
         };
         let from = (u32::try_from(current.number).unwrap_or_default(), Supervisor::parse(&current.supervisor));
         let to = (u32::try_from(before.number).unwrap_or_default(), Supervisor::parse(&before.supervisor));
         let token = self.runner_token(&row).await?;
         let id = server_id.to_owned();
-        self.spawn_operation(owner, server_id, "rollback", move |servers, progress| async move {
+        self.spawn_operation(owner, server_id, "rollback", move |machines, progress| async move {
             let server_id = id;
             let ssh = deploy::connect(&target, &progress).await?;
-            let outbound = servers.engine.outbound.clone();
+            let outbound = machines.servers.engine().outbound.clone();
             let result = deploy::rollback(&ssh, &layout, &target.host, &token, to, from, &outbound, &progress).await;
             ssh.close().await;
             let serving = result?;
-            servers.now_serving(&server_id, &target_row.id, &serving, Some(from)).await
+            machines.now_serving(&server_id, &target_row.id, &serving, Some(from)).await
         })
         .await
     }
@@ -658,13 +577,13 @@ impl Servers {
     /// Stops the serving release; `/mcp/{slug}` answers 404 until started.
     pub async fn vps_stop(&self, owner: &UserView, server_id: &str) -> Result<OperationView, AppError> {
         let (row, _, target, layout, releases) = self.on_machine(owner, server_id).await?;
-        let Some(current) = releases.iter().find(|r| r.status == "serving") else {
+        let Some(current) = releases.iter().find(|r| r.status() == ReleaseStatus::Serving) else {
             return Err(AppError::conflict("release", "no release is serving"));
         };
         let release = (u32::try_from(current.number).unwrap_or_default(), Supervisor::parse(&current.supervisor));
         let server_id = server_id.to_owned();
         let slug = row.slug.clone();
-        self.spawn_operation(owner, &server_id.clone(), "stop", move |servers, progress| async move {
+        self.spawn_operation(owner, &server_id.clone(), "stop", move |machines, progress| async move {
             let ssh = deploy::connect(&target, &progress).await?;
             progress(StepEvent {
                 step: "stop".into(),
@@ -679,20 +598,15 @@ impl Servers {
                 status: "done".into(),
                 detail: format!("release {} stopped", release.0),
             });
-            servers.engine.unmount(&slug);
             let stored = async {
-                sqlx::query("update vps_releases set status = 'halted' where server_id = ? and number = ?")
-                    .bind(&server_id)
-                    .bind(i64::from(release.0))
-                    .execute(&servers.db)
-                    .await?;
-                sqlx::query("update servers set status = 'disabled', updated_at = ? where id = ?")
-                    .bind(now())
-                    .bind(&server_id)
-                    .execute(&servers.db)
+                machines
+                    .store
+                    .set_release_status(&server_id, i64::from(release.0), ReleaseStatus::Halted)
                     .await
+                    .or_internal("halt release")?;
+                machines.servers.take_offline(&server_id, &slug).await
             };
-            stored.await.map(drop).map_err(|e| Failed { step: "stop".into(), message: e.to_string() })
+            stored.await.map_err(|e| Failed { step: "stop".into(), message: e.to_string() })
         })
         .await
     }
@@ -700,25 +614,27 @@ impl Servers {
     /// Starts the current release again after a stop.
     pub async fn vps_start(&self, owner: &UserView, server_id: &str) -> Result<OperationView, AppError> {
         let (row, target_row, target, layout, releases) = self.on_machine(owner, server_id).await?;
-        if releases.iter().any(|r| r.status == "serving") {
+        if releases.iter().any(|r| r.status() == ReleaseStatus::Serving) {
             return Err(AppError::conflict("release", "the current release is already serving"));
         }
-        let Some(current) =
-            releases.iter().find(|r| r.status == "halted").or_else(|| releases.iter().find(|r| r.status != "failed"))
+        let Some(current) = releases
+            .iter()
+            .find(|r| r.status() == ReleaseStatus::Halted)
+            .or_else(|| releases.iter().find(|r| r.status() != ReleaseStatus::Failed))
         else {
             return Err(AppError::conflict("release", "there is no release to start; deploy first"));
         };
         let release = (u32::try_from(current.number).unwrap_or_default(), Supervisor::parse(&current.supervisor));
         let token = self.runner_token(&row).await?;
         let id = server_id.to_owned();
-        self.spawn_operation(owner, server_id, "start", move |servers, progress| async move {
+        self.spawn_operation(owner, server_id, "start", move |machines, progress| async move {
             let server_id = id;
             let ssh = deploy::connect(&target, &progress).await?;
-            let outbound = servers.engine.outbound.clone();
+            let outbound = machines.servers.engine().outbound.clone();
             let result = deploy::start(&ssh, &layout, &target.host, &token, release, &outbound, &progress).await;
             ssh.close().await;
             let serving = result?;
-            servers.now_serving(&server_id, &target_row.id, &serving, None).await
+            machines.now_serving(&server_id, &target_row.id, &serving, None).await
         })
         .await
     }
@@ -733,7 +649,7 @@ impl Servers {
             .collect();
         let server_id = server_id.to_owned();
         let slug = row.slug.clone();
-        self.spawn_operation(owner, &server_id.clone(), "remove", move |servers, progress| async move {
+        self.spawn_operation(owner, &server_id.clone(), "remove", move |machines, progress| async move {
             let ssh = deploy::connect(&target, &progress).await?;
             progress(StepEvent { step: "remove".into(), status: "running".into(), detail: layout.server_dir() });
             let removed = deploy::remove(&ssh, &layout, &all).await;
@@ -744,18 +660,12 @@ impl Servers {
                 status: "done".into(),
                 detail: "nothing of this server is left on the machine".into(),
             });
-            servers.engine.unmount(&slug);
             let stored = async {
-                sqlx::query("delete from vps_releases where server_id = ?").bind(&server_id).execute(&servers.db).await?;
-                sqlx::query(
-                    "update servers set hosting = 'here', target_id = null, status = 'disabled', updated_at = ? where id = ?",
-                )
-                .bind(now())
-                .bind(&server_id)
-                .execute(&servers.db)
-                .await
+                machines.store.forget_releases(&server_id, now()).await.or_internal("forget releases")?;
+                machines.servers.unpublish(&server_id, &slug).await;
+                Ok::<(), AppError>(())
             };
-            stored.await.map(drop).map_err(|e| Failed { step: "remove".into(), message: e.to_string() })
+            stored.await.map_err(|e| Failed { step: "remove".into(), message: e.to_string() })
         })
         .await
     }
@@ -765,7 +675,7 @@ impl Servers {
         let (_, _, target, layout, releases) = self.on_machine(owner, server_id).await?;
         let release = releases
             .iter()
-            .find(|r| r.status == "serving")
+            .find(|r| r.status() == ReleaseStatus::Serving)
             .or_else(|| releases.first())
             .ok_or_else(|| AppError::conflict("release", "there is no release on the machine"))?;
         let ssh = Ssh::connect(&target).await.map_err(|e| AppError::invalid("connection", e.to_string()))?;
@@ -776,14 +686,10 @@ impl Servers {
 
     /// At start-up: operations a previous process left running never finish.
     pub async fn fail_interrupted_operations(&self) -> Result<(), AppError> {
-        sqlx::query(
-            "update vps_operations set status = 'failed', error = 'interrupted: AutoMCP restarted during the operation; \
-             run it again', finished_at = ? where status = 'running'",
-        )
-        .bind(now())
-        .execute(&self.db)
-        .await
-        .or_internal("fail interrupted operations")?;
+        self.store
+            .fail_running("interrupted: AutoMCP restarted during the operation; run it again", now())
+            .await
+            .or_internal("fail interrupted operations")?;
         Ok(())
     }
 }
