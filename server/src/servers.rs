@@ -732,9 +732,6 @@ impl Servers {
         for (id, issues) in &failed {
             tracing::error!(server_id = %id, issues = ?issues, "could not mount server");
         }
-        let month = crate::engine::limits::month_of(now());
-        let usage = CallStore::new(self.db.clone()).usage(&month).await.or_internal("load monthly usage")?;
-        self.engine.usage.seed(&month, usage.into_iter().map(|(owner, calls)| (owner, calls.max(0) as u64)));
         Ok(total - failed.len())
     }
 

@@ -103,6 +103,7 @@ impl Services {
             public_url.clone(),
         );
         engine.set_access_tokens(Arc::new(oauth.clone()));
+        engine.quota.set_ledger(Arc::new(crate::store::quota::QuotaStore::new(db.clone())));
         Ok(Services {
             oauth,
             accounts: Accounts::new(db.clone(), throttle),
@@ -134,6 +135,7 @@ impl Services {
     pub async fn shutdown(&self) {
         self.sync_stop.cancel();
         self.wizards.stop_workers().await;
+        self.engine.quota.give_back_all().await;
         self.engine.calls.flush_and_stop().await;
         self.accounts.token_uses.stop().await;
         self.health.stop().await;

@@ -1,6 +1,6 @@
-//! Per-server rate limit and concurrency cap, and per-account monthly quota.
+//! Per-server rate limit and concurrency cap (the monthly quota is in
+//! [`super::quota`]).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -31,6 +31,8 @@ pub enum Refusal {
         "monthly quota exhausted: this account may make {0} tool calls a month on the free tier; it renews next month or with the paid tier"
     )]
     QuotaExhausted(u64),
+    #[error("the monthly quota cannot be checked right now (the database is unavailable); retry shortly")]
+    QuotaUnavailable,
 }
 
 impl Refusal {
@@ -39,7 +41,7 @@ impl Refusal {
         match self {
             Refusal::RateLimited { .. } => -32029,
             Refusal::Busy(_) => -32030,
-            Refusal::QuotaExhausted(_) => -32031,
+            Refusal::QuotaExhausted(_) | Refusal::QuotaUnavailable => -32031,
         }
     }
 }
@@ -92,44 +94,6 @@ impl Limiter {
     }
 }
 
-/// Calls per account and month, counted in memory and persisted by the call
-/// log writer. Shared by all mounted servers.
-#[derive(Default)]
-pub struct Usage {
-    counts: Mutex<HashMap<String, (String, u64)>>,
-}
-
-impl Usage {
-    /// Seeds the counters (at start, from the database).
-    pub fn seed(&self, month: &str, rows: impl IntoIterator<Item = (String, u64)>) {
-        let mut counts = self.counts.lock().expect("usage lock is never poisoned");
-        for (owner, calls) in rows {
-            counts.insert(owner, (month.to_owned(), calls));
-        }
-    }
-
-    /// Counts one call for `owner` in `month` unless `quota` is reached.
-    pub fn take(&self, owner: &str, month: &str, quota: Option<u64>) -> Result<(), Refusal> {
-        let mut counts = self.counts.lock().expect("usage lock is never poisoned");
-        let entry = counts.entry(owner.to_owned()).or_insert_with(|| (month.to_owned(), 0));
-        if entry.0 != month {
-            *entry = (month.to_owned(), 0);
-        }
-        if let Some(quota) = quota
-            && entry.1 >= quota
-        {
-            return Err(Refusal::QuotaExhausted(quota));
-        }
-        entry.1 += 1;
-        Ok(())
-    }
-
-    pub fn calls(&self, owner: &str, month: &str) -> u64 {
-        let counts = self.counts.lock().expect("usage lock is never poisoned");
-        counts.get(owner).filter(|(m, _)| m == month).map_or(0, |(_, n)| *n)
-    }
-}
-
 /// `YYYY-MM` (UTC) of a Unix time in seconds.
 pub fn month_of(unix_secs: i64) -> String {
     // Howard Hinnant's days-to-civil algorithm.
@@ -166,18 +130,6 @@ mod tests {
         assert_eq!(limiter.admit().unwrap_err(), Refusal::Busy(2));
         drop(a);
         assert!(limiter.admit().is_ok());
-    }
-
-    #[test]
-    fn quota_counts_per_owner_and_month() {
-        let usage = Usage::default();
-        usage.seed("2026-11", [("ada".to_owned(), 2)]);
-        assert!(usage.take("ada", "2026-11", Some(3)).is_ok());
-        assert_eq!(usage.take("ada", "2026-11", Some(3)).unwrap_err(), Refusal::QuotaExhausted(3));
-        assert!(usage.take("bob", "2026-11", Some(3)).is_ok());
-        assert!(usage.take("ada", "2026-12", Some(3)).is_ok(), "a new month starts at zero");
-        assert!(usage.take("ada", "2026-12", None).is_ok());
-        assert_eq!(usage.calls("ada", "2026-12"), 2);
     }
 
     #[test]

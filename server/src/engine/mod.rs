@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod limits;
 pub mod mcp;
 pub mod outbound;
+pub mod quota;
 pub mod render;
 pub mod ssrf;
 
@@ -22,9 +23,10 @@ pub use access::HostRules;
 use app::spec::{Issue, ServerSpec, SpecLimits, validate};
 use arc_swap::ArcSwap;
 use calllog::{CallRecord, CallSink};
-use limits::{Limiter, ServerLimits, Usage};
+use limits::{Limiter, ServerLimits};
 use mcp::{McpService, ToolReply};
 use outbound::{Outbound, OutboundError, excerpt};
+use quota::Quota;
 use render::{Secrets, render};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -145,7 +147,7 @@ pub struct Live {
     monthly_quota: Option<u64>,
     outbound: Outbound,
     calls: CallSink,
-    usage: Arc<Usage>,
+    quota: Arc<Quota>,
 }
 
 /// A routing table entry.
@@ -169,7 +171,7 @@ pub struct Engine {
     writer: Mutex<()>,
     pub outbound: Outbound,
     pub calls: CallSink,
-    pub usage: Arc<Usage>,
+    pub quota: Arc<Quota>,
     pub hosts: HostRules,
     /// Finds the caller behind an OAuth access token (set once at start-up;
     /// without it `oauth` servers refuse every request).
@@ -184,7 +186,7 @@ impl Engine {
             writer: Mutex::new(()),
             outbound,
             calls,
-            usage: Arc::new(Usage::default()),
+            quota: Arc::new(Quota::default()),
             hosts,
             access_tokens: std::sync::OnceLock::new(),
             root: CancellationToken::new(),
@@ -308,7 +310,7 @@ impl Engine {
             monthly_quota: request.monthly_quota,
             outbound: self.outbound.clone(),
             calls: self.calls.clone(),
-            usage: self.usage.clone(),
+            quota: self.quota.clone(),
         });
         let cancel = self.root.child_token();
         let service = mcp::service(live.clone(), cancel.clone());
@@ -387,7 +389,7 @@ impl Live {
                 return Err(CallRefused { code: refusal.code(), message: refusal.to_string() });
             }
         };
-        if let Err(refusal) = self.usage.take(&self.owner_id, &month, self.monthly_quota) {
+        if let Err(refusal) = self.quota.take(&self.owner_id, &month, self.monthly_quota).await {
             self.calls.record(record("refused", None, Some(refusal.to_string()), false));
             return Err(CallRefused { code: refusal.code(), message: refusal.to_string() });
         }

@@ -20,6 +20,7 @@ pub mod health;
 pub mod jobs;
 pub mod machines;
 pub mod oauth;
+pub mod quota;
 pub mod servers;
 pub mod settings;
 pub mod sources;
