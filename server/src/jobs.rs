@@ -33,11 +33,20 @@ const POLL: Duration = Duration::from_secs(1);
 /// How often a running job checks it is still its worker's to run.
 const OWNERSHIP_CHECK: Duration = Duration::from_secs(1);
 
+/// What a job is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// Proposing tools for a wizard.
+    Wizard(String),
+    /// An operation on a machine (deploy, rollback, stop, start, remove).
+    Operation(String),
+}
+
 /// A job this instance holds.
 #[derive(Clone, Debug)]
 pub struct Claim {
     pub job_id: String,
-    pub wizard_id: String,
+    pub subject: Subject,
     pub owner_id: String,
     /// How many times it was claimed, this time included.
     pub attempts: i64,
@@ -106,6 +115,11 @@ impl Queue {
         }
     }
 
+    /// Queues the job that runs operation `operation_id`, inside `tx`.
+    pub async fn enqueue_operation(&self, tx: &mut Tx, operation_id: &str, owner_id: &str) -> Result<(), AppError> {
+        self.jobs.enqueue_operation(tx, operation_id, owner_id, now()).await.or_internal("enqueue operation")
+    }
+
     /// Wakes a worker (after the enqueuing transaction committed).
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -122,13 +136,13 @@ impl Queue {
             alive_since_ms: now_ms() - STALE_AFTER_MS,
             per_account: self.per_account_running(),
         };
-        let claimed = self.jobs.claim(&rule).await.or_internal("claim job")?;
-        Ok(claimed.map(|(job_id, wizard_id, owner_id, attempts)| Claim {
-            job_id,
-            wizard_id,
-            owner_id: owner_id.unwrap_or_default(),
-            attempts,
-        }))
+        let Some(row) = self.jobs.claim(&rule).await.or_internal("claim job")? else { return Ok(None) };
+        let subject = match (row.wizard_id, row.operation_id) {
+            (Some(wizard), _) => Subject::Wizard(wizard),
+            (None, Some(operation)) => Subject::Operation(operation),
+            (None, None) => return Err(AppError::internal(format!("job `{}` is for nothing", row.id))),
+        };
+        Ok(Some(Claim { job_id: row.id, subject, owner_id: row.owner_id.unwrap_or_default(), attempts: row.attempts }))
     }
 
     /// Whether this instance still holds `claim` (not discarded, not taken over).
@@ -168,7 +182,7 @@ impl Queue {
             // While the database cannot be written there is nothing to claim.
             let claimed = if self.health.writable().is_err() { None } else { self.claim_logged(lease).await };
             match claimed {
-                Some(claim) => self.run(claim, &handler).await,
+                Some(claim) => self.run(claim, lease, &handler).await,
                 None => {
                     tokio::select! {
                         () = self.wake.notified() => {}
@@ -190,10 +204,10 @@ impl Queue {
         }
     }
 
-    async fn run(&self, claim: Claim, handler: &Handler) {
-        tracing::info!(job_id = %claim.job_id, wizard_id = %claim.wizard_id, attempts = claim.attempts, "job claimed");
+    async fn run(&self, claim: Claim, lease: Duration, handler: &Handler) {
+        tracing::info!(job_id = %claim.job_id, subject = ?claim.subject, attempts = claim.attempts, "job claimed");
         let cancel = self.stop.child_token();
-        let lost = self.watch_ownership(&claim, cancel.clone());
+        let lost = self.watch_ownership(&claim, lease, cancel.clone());
         handler(claim.clone(), cancel.clone()).await;
         lost.abort();
         if self.stop.is_cancelled() && self.still_held(&claim).await.unwrap_or(false) {
@@ -204,9 +218,15 @@ impl Queue {
         }
     }
 
-    /// Cancels `cancel` when the job is no longer this instance's (the
-    /// wizard was discarded, or another instance took the job over).
-    fn watch_ownership(&self, claim: &Claim, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    /// Renews the job's lease while it runs, and cancels `cancel` when the
+    /// job is no longer this instance's (the wizard was discarded, or another
+    /// instance took the job over).
+    fn watch_ownership(
+        &self,
+        claim: &Claim,
+        lease: Duration,
+        cancel: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         let (this, claim) = (self.clone(), claim.clone());
         tokio::spawn(async move {
             loop {
@@ -215,7 +235,8 @@ impl Queue {
                     () = cancel.cancelled() => return,
                 }
                 // A storage fault is not a loss of the job: keep going.
-                if let Ok(false) = this.still_held(&claim).await {
+                let until = now() + lease.as_secs() as i64;
+                if let Ok(false) = this.jobs.renew(&claim.job_id, this.me(), until).await {
                     tracing::info!(job_id = %claim.job_id, "the job was discarded or taken over; stopping it");
                     cancel.cancel();
                     return;

@@ -59,7 +59,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::spawn(async move {
                 shutdown_signal().await;
                 signalled.cancel();
-                background.wizards.stop_workers().await;
+                background.stop_workers().await;
             });
             server.run_until(stopping.cancelled_owned()).await?;
             services.shutdown().await;

@@ -174,6 +174,10 @@ impl Servers {
         }
     }
 
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }

@@ -7,7 +7,7 @@ use crate::db::health::Health;
 use crate::engine::outbound::Outbound;
 use crate::engine::{Engine, HostRules, calllog};
 use crate::generate::llm::Llm;
-use crate::jobs::Queue;
+use crate::jobs::{Queue, Subject};
 use crate::machines::Machines;
 use crate::secret::InstanceKey;
 use crate::servers::Servers;
@@ -33,6 +33,8 @@ pub struct Services {
     pub wizards: Wizards,
     /// The OAuth authorization server for the hosted endpoints.
     pub oauth: crate::oauth::service::OAuth,
+    /// The durable job queue (generations and operations on machines).
+    queue: Queue,
     /// Stops the background work that keeps this replica's mount table in line.
     sync_stop: tokio_util::sync::CancellationToken,
 }
@@ -84,15 +86,10 @@ impl Services {
             public_url.clone(),
             config.free_monthly_calls,
         );
-        let machines = Machines::new(
-            servers.clone(),
-            crate::store::machines::MachineStore::new(db.clone()),
-            key.clone(),
-            config.vps_binary.clone(),
-        );
         let llm = config.llm().map(Llm::new);
         let queue = Queue::new(db.clone(), health.clone(), config.job_workers);
-        let wizards = Wizards::new(db.clone(), outbound.clone(), llm, servers.clone(), queue);
+        let machines = Machines::new(servers.clone(), queue.clone(), key.clone(), config.vps_binary.clone());
+        let wizards = Wizards::new(db.clone(), outbound.clone(), llm, servers.clone(), queue.clone());
         let throttle = Arc::new(Throttle::new(Rates {
             log_ins_per_minute: config.log_ins_per_minute,
             sign_ups_per_hour: config.sign_ups_per_hour,
@@ -116,6 +113,7 @@ impl Services {
             machines,
             sources,
             wizards,
+            queue,
             sync_stop: tokio_util::sync::CancellationToken::new(),
         })
     }
@@ -126,7 +124,7 @@ impl Services {
         self.health.probe().await;
         self.health.spawn();
         self.servers.start_sync(self.sync_stop.clone());
-        self.wizards.start_workers();
+        self.start_workers();
     }
 
     /// Stops cleanly: running jobs are handed back to the queue, queued call
@@ -134,12 +132,36 @@ impl Services {
     /// database is closed.
     pub async fn shutdown(&self) {
         self.sync_stop.cancel();
-        self.wizards.stop_workers().await;
+        self.stop_workers().await;
         self.engine.quota.give_back_all().await;
         self.engine.calls.flush_and_stop().await;
         self.accounts.token_uses.stop().await;
         self.health.stop().await;
         self.db.close().await;
+    }
+
+    /// Starts the job workers: each claimed job goes to the service it is for.
+    fn start_workers(&self) {
+        let (wizards, machines) = (self.wizards.clone(), self.machines.clone());
+        let lease = crate::generate::budget::JOB_TIME + std::time::Duration::from_secs(60);
+        self.queue.start(
+            lease,
+            Arc::new(move |claim, cancel| {
+                let (wizards, machines) = (wizards.clone(), machines.clone());
+                Box::pin(async move {
+                    match claim.subject.clone() {
+                        Subject::Wizard(id) => wizards.run_job(claim, id, cancel).await,
+                        Subject::Operation(id) => machines.run_job(claim, id, cancel).await,
+                    }
+                })
+            }),
+        );
+    }
+
+    /// Stops the job workers: a running generation is handed back to the
+    /// queue, a running operation is closed as interrupted.
+    pub async fn stop_workers(&self) {
+        self.queue.shutdown().await;
     }
 
     /// Changes a source and re-mounts (or, when disabled, takes offline)

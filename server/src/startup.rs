@@ -25,11 +25,6 @@ impl Server {
         let services = Services::open(config).await?;
         let mounted =
             services.servers.mount_all().await.map_err(|e| anyhow::anyhow!("could not mount servers: {e}"))?;
-        services
-            .machines
-            .fail_interrupted_operations()
-            .await
-            .map_err(|e| anyhow::anyhow!("could not close interrupted operations: {e}"))?;
         tracing::info!(mounted, "mounted the active servers");
         services.start_background().await;
         if let Some(path) = &services.config.addr_file {

@@ -72,18 +72,18 @@ async fn wizards_and_jobs_on_both_backends() {
         // Claims: fair between accounts (one running each), then nothing.
         let first = jobs.claim(&rule("me", 100)).await.unwrap().unwrap();
         let second = jobs.claim(&rule("me", 100)).await.unwrap().unwrap();
-        assert_ne!(first.2, second.2, "{backend}: the other account's job comes next");
+        assert_ne!(first.owner_id, second.owner_id, "{backend}: the other account's job comes next");
         assert!(jobs.claim(&rule("me", 100)).await.unwrap().is_none(), "{backend}: one running per account");
-        assert_eq!(jobs.holder(&first.0).await.unwrap(), Some(("running".into(), Some("me".into()))));
+        assert_eq!(jobs.holder(&first.id).await.unwrap(), Some(("running".into(), Some("me".into()))));
 
         // Hand back and close apply only for the holder.
-        jobs.hand_back(&first.0, "other", 101).await.unwrap();
-        assert_eq!(jobs.holder(&first.0).await.unwrap().unwrap().0, "running", "{backend}: not other's");
-        jobs.hand_back(&first.0, "me", 101).await.unwrap();
-        assert_eq!(jobs.holder(&first.0).await.unwrap(), Some(("queued".into(), None)));
+        jobs.hand_back(&first.id, "other", 101).await.unwrap();
+        assert_eq!(jobs.holder(&first.id).await.unwrap().unwrap().0, "running", "{backend}: not other's");
+        jobs.hand_back(&first.id, "me", 101).await.unwrap();
+        assert_eq!(jobs.holder(&first.id).await.unwrap(), Some(("queued".into(), None)));
         let mut tx = test.db.begin().await.unwrap();
-        assert!(!jobs.close(&mut tx, &second.0, "other", "succeeded", None, 102).await.unwrap());
-        assert!(jobs.close(&mut tx, &second.0, "me", "failed", Some("boom"), 102).await.unwrap(), "{backend}");
+        assert!(!jobs.close(&mut tx, &second.id, "other", "succeeded", None, 102).await.unwrap());
+        assert!(jobs.close(&mut tx, &second.id, "me", "failed", Some("boom"), 102).await.unwrap(), "{backend}");
         tx.commit().await.unwrap();
 
         // A holder whose heartbeat stopped loses its job to another instance
@@ -93,8 +93,8 @@ async fn wizards_and_jobs_on_both_backends() {
         let other = ClaimRule { per_account: 2, ..rule("other", 100) };
         let a = jobs.claim(&other).await.unwrap().unwrap();
         let b = jobs.claim(&other).await.unwrap().unwrap();
-        let over = [a, b].into_iter().find(|c| c.0 == taken.0).expect("the stale holder's job is taken over");
-        assert_eq!(over.3, taken.3 + 1, "{backend}: counted as another attempt");
-        assert_eq!(jobs.holder(&taken.0).await.unwrap(), Some(("running".into(), Some("other".into()))));
+        let over = [a, b].into_iter().find(|c| c.id == taken.id).expect("the stale holder's job is taken over");
+        assert_eq!(over.attempts, taken.attempts + 1, "{backend}: counted as another attempt");
+        assert_eq!(jobs.holder(&taken.id).await.unwrap(), Some(("running".into(), Some("other".into()))));
     }
 }

@@ -4,8 +4,15 @@
 use super::{Db, Tx};
 use crate::{on_db, on_tx};
 
-/// A claimed job: (job id, wizard id, owner id, attempts).
-pub type ClaimRow = (String, String, Option<String>, i64);
+/// A claimed job: for a wizard (a generation) or for an operation on a machine.
+#[derive(sqlx::FromRow, Debug)]
+pub struct ClaimRow {
+    pub id: String,
+    pub wizard_id: Option<String>,
+    pub operation_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub attempts: i64,
+}
 
 /// How a claim is decided.
 pub struct ClaimRule<'a> {
@@ -50,7 +57,7 @@ macro_rules! claim_sql {
                  limit 1 ",
             $lock,
             ")
-             returning id, wizard_id, owner_id, attempts"
+             returning id, wizard_id, operation_id, owner_id, attempts"
         )
     };
 }
@@ -93,6 +100,40 @@ impl JobStore {
         .await
         .map(|done| done.rows_affected()))?;
         Ok(if inserted == 1 { Enqueued::Done } else { Enqueued::AlreadyOpen })
+    }
+
+    /// Queues the job that runs operation `operation_id`.
+    pub async fn enqueue_operation(
+        &self,
+        tx: &mut Tx,
+        operation_id: &str,
+        owner_id: &str,
+        at: i64,
+    ) -> sqlx::Result<()> {
+        on_tx!(tx, conn => sqlx::query(
+            "insert into jobs (id, kind, operation_id, owner_id, state, attempts, created_at, updated_at)
+             values ($1, 'operation', $2, $3, 'queued', 0, $4, $4)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(operation_id)
+        .bind(owner_id)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(drop))
+    }
+
+    /// Extends the lease of a job `me` still holds; `false`: it does not.
+    pub async fn renew(&self, job_id: &str, me: &str, lease_until: i64) -> sqlx::Result<bool> {
+        on_db!(&self.db, pool => sqlx::query(
+            "update jobs set lease_until = $1 where id = $2 and state = 'running' and claimed_by = $3",
+        )
+        .bind(lease_until)
+        .bind(job_id)
+        .bind(me)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected() == 1))
     }
 
     /// Claims the next job for `rule.me`, if any.

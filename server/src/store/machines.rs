@@ -2,8 +2,8 @@
 //! (`vps_targets`), the releases of servers on them (`vps_releases`) and the
 //! operations that change them (`vps_operations`).
 
-use super::{Db, Insert};
-use crate::on_db;
+use super::{Db, Insert, Tx};
+use crate::{on_db, on_tx};
 
 /// A registered machine as stored (its private key sealed).
 #[derive(sqlx::FromRow, Clone, Debug)]
@@ -153,6 +153,10 @@ pub struct MachineStore {
 impl MachineStore {
     pub fn new(db: Db) -> Self {
         MachineStore { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub async fn target(&self, owner_id: &str, id: &str) -> sqlx::Result<Option<TargetRow>> {
@@ -309,27 +313,45 @@ impl MachineStore {
     }
 
     /// Starts an operation; [`Insert::Taken`] while another runs on the server.
+    #[allow(clippy::too_many_arguments)]
     pub async fn begin_operation(
         &self,
+        tx: &mut Tx,
         id: &str,
         server_id: &str,
         owner_id: &str,
         kind: &str,
+        params: &str,
         at: i64,
     ) -> sqlx::Result<Insert> {
-        let result = on_db!(&self.db, pool => sqlx::query(
-            "insert into vps_operations (id, server_id, owner_id, kind, status, started_at)
-             values ($1, $2, $3, $4, 'running', $5)",
+        // The partial unique index decides without an error (an error would
+        // abort the caller's transaction on PostgreSQL).
+        let inserted = on_tx!(tx, conn => sqlx::query(
+            "insert into vps_operations (id, server_id, owner_id, kind, params, status, started_at)
+             values ($1, $2, $3, $4, $5, 'running', $6)
+             on conflict (server_id) where status = 'running' do nothing",
         )
         .bind(id)
         .bind(server_id)
         .bind(owner_id)
         .bind(kind)
+        .bind(params)
         .bind(at)
-        .execute(pool)
+        .execute(conn)
         .await
-        .map(drop));
-        Insert::from_result(result)
+        .map(|done| done.rows_affected()))?;
+        Ok(if inserted == 1 { Insert::Done } else { Insert::Taken })
+    }
+
+    /// An operation to run: the row, its owner and what was asked (JSON).
+    pub async fn operation_to_run(&self, id: &str) -> sqlx::Result<Option<(OperationRow, String, Option<String>)>> {
+        let row: Option<OperationRow> = on_db!(&self.db, pool => sqlx::query_as(select_operations!("where id = $1")).bind(id).fetch_optional(pool).await)?;
+        let Some(row) = row else { return Ok(None) };
+        let (owner_id, params): (String, Option<String>) = on_db!(&self.db, pool => sqlx::query_as("select owner_id, params from vps_operations where id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await)?;
+        Ok(Some((row, owner_id, params)))
     }
 
     pub async fn set_steps(&self, id: &str, steps: &str) -> sqlx::Result<()> {
@@ -344,19 +366,20 @@ impl MachineStore {
     /// Ends a running operation (one that already ended stays as it is).
     pub async fn finish_operation(
         &self,
+        tx: &mut Tx,
         id: &str,
         status: OperationStatus,
         error: Option<&str>,
         at: i64,
     ) -> sqlx::Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_tx!(tx, conn => sqlx::query(
             "update vps_operations set status = $1, error = $2, finished_at = $3 where id = $4 and status = 'running'",
         )
         .bind(status.as_str())
         .bind(error)
         .bind(at)
         .bind(id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(drop))
     }
@@ -374,17 +397,5 @@ impl MachineStore {
             .bind(owner_id)
             .fetch_optional(pool)
             .await)
-    }
-
-    /// Fails every running operation (at start-up; see the jobs queue for replicas).
-    pub async fn fail_running(&self, error: &str, at: i64) -> sqlx::Result<u64> {
-        on_db!(&self.db, pool => sqlx::query(
-            "update vps_operations set status = 'failed', error = $1, finished_at = $2 where status = 'running'",
-        )
-        .bind(error)
-        .bind(at)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))
     }
 }

@@ -20,14 +20,14 @@ impl Wizards {
     /// Runs one claimed job to its end, unless `cancel` stops it first
     /// (then nothing is stored: the queue hands the job back or it was
     /// discarded).
-    pub(super) async fn run_job(&self, claim: Claim, cancel: CancellationToken) {
+    pub(crate) async fn run_job(&self, claim: Claim, wizard_id: String, cancel: CancellationToken) {
         let outcome = if claim.attempts > MAX_ATTEMPTS {
             Err(format!(
                 "generating was interrupted {} times (the server stopped while it ran); press Retry to try again",
                 claim.attempts - 1
             ))
         } else {
-            let work = tokio::time::timeout(JOB_TIME, self.generate(&claim.wizard_id));
+            let work = tokio::time::timeout(JOB_TIME, self.generate(&wizard_id));
             tokio::select! {
                 outcome = work => outcome.unwrap_or_else(|_| Err(format!(
                     "proposing tools took longer than {} minutes, the limit; try a smaller document or a shorter \
@@ -37,7 +37,7 @@ impl Wizards {
         };
         let started = tokio::time::Instant::now();
         loop {
-            match self.finish(&claim, &outcome).await {
+            match self.finish(&claim, &wizard_id, &outcome).await {
                 Ok(()) => return,
                 Err(AppError::Unavailable { .. }) if started.elapsed() < STORE_PATIENCE && !cancel.is_cancelled() => {
                     tokio::time::sleep(Duration::from_secs(u64::from(RETRY_AFTER_SECS))).await;
@@ -69,7 +69,7 @@ impl Wizards {
     /// this worker still holds it), the proposal saved (only if it reads
     /// back within budget), the pasted document dropped once it has served,
     /// and the wizard moved on (only if it is still waiting).
-    async fn finish(&self, claim: &Claim, outcome: &Result<Proposal, String>) -> Result<(), AppError> {
+    async fn finish(&self, claim: &Claim, wizard_id: &str, outcome: &Result<Proposal, String>) -> Result<(), AppError> {
         let stored = match outcome {
             Ok(proposal) => generate::stored_proposal(proposal),
             Err(error) => Err(error.clone()),
@@ -78,7 +78,6 @@ impl Wizards {
             Ok(_) => (WizardEvent::BackgroundSucceeded, Finish::Succeeded),
             Err(error) => (WizardEvent::BackgroundFailed { error: error.clone() }, Finish::Failed(error.clone())),
         };
-        let wizard_id = &claim.wizard_id;
         let mut tx = self.store.db().begin().await.or_internal("begin")?;
         if !self.queue.close(&mut tx, claim, &finish).await? {
             tracing::info!(%wizard_id, "the job is no longer ours (discarded or taken over); its result is dropped");

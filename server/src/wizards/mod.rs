@@ -69,24 +69,6 @@ impl Wizards {
         Wizards { store: WizardStore::new(db), outbound, llm, servers, queue, import_permits }
     }
 
-    /// Starts the job workers that generate proposals.
-    pub fn start_workers(&self) {
-        let this = self.clone();
-        let lease = crate::generate::budget::JOB_TIME + std::time::Duration::from_secs(60);
-        self.queue.start(
-            lease,
-            Arc::new(move |claim, cancel| {
-                let this = this.clone();
-                Box::pin(async move { this.run_job(claim, cancel).await })
-            }),
-        );
-    }
-
-    /// Stops the workers; a running generation is handed back to the queue.
-    pub async fn stop_workers(&self) {
-        self.queue.shutdown().await;
-    }
-
     async fn row(&self, owner: &UserView, id: &str) -> Result<WizardRow, AppError> {
         self.store
             .get(&owner.id, id)
