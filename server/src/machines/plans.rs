@@ -79,7 +79,7 @@ impl Machines {
                 "this server is on another machine; remove it from there first",
             ));
         }
-        let target_row = self.target_row(owner, &target_id).await?;
+        let target_row = self.target_row(owner, target_id).await?;
         if target_row.host_key.is_none() {
             return Err(AppError::conflict(
                 "host_key",
