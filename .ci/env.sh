@@ -32,14 +32,14 @@ prune_own_artifacts() {
 }
 
 # The server test binaries that run again on PostgreSQL: every one that starts
-# the app (the store_* tests already run on both backends; cli and standalone
-# use no shared database).
+# the app (the store_* tests already run on both backends, replicas always
+# runs on PostgreSQL; cli and standalone use no shared database).
 postgres_suites() {
   local file name
   for file in "$ROOT"/server/tests/*.rs; do
     name=$(basename "$file" .rs)
     case "$name" in
-      store_*|oauth_store|postgres|cli|standalone) ;;
+      store_*|oauth_store|postgres|replicas|cli|standalone) ;;
       *) printf -- '--test %s ' "$name" ;;
     esac
   done
