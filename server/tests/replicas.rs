@@ -2,7 +2,7 @@
 //! its own data directory and the same instance key, as behind a load
 //! balancer: a server deployed through one is live on the others within a
 //! second and disabled or deleted everywhere as fast; the free quota is
-//! exact across replicas; a replica killed in the middle of an operation on
+//! exact across replicas and they share each server's rate limit; a replica killed in the middle of an operation on
 //! a machine leaves it to another, which closes it cleanly; a replica
 //! without the shared key refuses to start.
 
@@ -111,8 +111,12 @@ async fn a_change_through_any_replica_is_live_on_every_other_within_a_second() {
     let deployed = asked.elapsed();
     let on_b = until(b, "weather", StatusCode::OK, asked).await;
     let on_c = until(c, "weather", StatusCode::OK, asked).await;
-    println!("deploy through A ({} ms): live on B after {} ms, on C after {} ms", deployed.as_millis(),
-        on_b.as_millis(), on_c.as_millis());
+    println!(
+        "deploy through A ({} ms): live on B after {} ms, on C after {} ms",
+        deployed.as_millis(),
+        on_b.as_millis(),
+        on_c.as_millis()
+    );
 
     // The same tool call answers through every replica.
     for process in [a, b, c] {
@@ -159,11 +163,13 @@ async fn the_free_quota_is_exact_across_replicas() {
         until(process, "weather", StatusCode::OK, Instant::now()).await;
         clients.push(mcp_client(&process.url("/mcp/weather"), None, Era::Legacy).await.unwrap());
     }
-    // Round robin until every replica has refused twice in a row.
+    // Round robin until every replica has refused twice in a row (a call
+    // the shared rate limit turns away is made again a moment later).
     let (mut made, mut refused_in_a_row) = (0, 0);
     for turn in 0..40 {
         match call(&clients[turn % 3], "forecast", json!({})).await {
             Ok(_) => (made, refused_in_a_row) = (made + 1, 0),
+            Err(error) if error.contains("rate limit exceeded") => tokio::time::sleep(Duration::from_secs(1)).await,
             Err(error) => {
                 assert!(error.contains("monthly quota exhausted"), "{error}");
                 refused_in_a_row += 1;
@@ -175,6 +181,36 @@ async fn the_free_quota_is_exact_across_replicas() {
     }
     assert_eq!(made, 7, "exactly the quota across 3 replicas");
     assert_eq!(up.seen().len(), 7, "the upstream saw exactly the quota");
+}
+
+#[tokio::test]
+async fn replicas_share_each_servers_rate_limit() {
+    let replicas = Replicas::start(3, &[]).await;
+    let up = Upstream::start().await;
+    let account = Account::sign_up(&replicas.processes[0], "ada@example.com").await;
+    create(&account, weather("weather", &up)).await;
+    let mut clients = Vec::new();
+    for process in &replicas.processes {
+        until(process, "weather", StatusCode::OK, Instant::now()).await;
+        clients.push(mcp_client(&process.url("/mcp/weather"), None, Era::Legacy).await.unwrap());
+    }
+    // Every replica has counted the others (they count every 5 s).
+    tokio::time::sleep(server::servers::sync::COUNT_REPLICAS_EVERY + Duration::from_secs(1)).await;
+    // The free tier's burst is 10 calls: 10 in all, not 10 per replica.
+    let (mut made, mut refused_in_a_row) = (0, 0);
+    for turn in 0..60 {
+        match call(&clients[turn % 3], "forecast", json!({})).await {
+            Ok(_) => (made, refused_in_a_row) = (made + 1, 0),
+            Err(error) => {
+                assert!(error.contains("rate limit exceeded"), "{error}");
+                refused_in_a_row += 1;
+            }
+        }
+        if refused_in_a_row == 3 {
+            break;
+        }
+    }
+    assert!((9..=11).contains(&made), "{made} calls passed the burst of 10 across 3 replicas");
 }
 
 /// The process that holds the job of operation `operation_id`.

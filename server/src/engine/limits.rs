@@ -1,6 +1,7 @@
 //! Per-server rate limit and concurrency cap (the monthly quota is in
 //! [`super::quota`]).
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -46,9 +47,34 @@ impl Refusal {
     }
 }
 
+/// How many replicas share each server's rate limit (1 with SQLite). Each
+/// replica admits `1/replicas` of the rate and of the burst, so all of
+/// them together admit at most the server's limit (if the load balancer
+/// spreads calls unevenly, a client meets the limit a little early). The
+/// concurrency cap is per replica: at most `replicas × cap` calls run at once.
+#[derive(Clone, Debug)]
+pub struct Replicas(Arc<AtomicU32>);
+
+impl Default for Replicas {
+    fn default() -> Self {
+        Replicas(Arc::new(AtomicU32::new(1)))
+    }
+}
+
+impl Replicas {
+    pub fn set(&self, live: u32) {
+        self.0.store(live.max(1), Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed).max(1)
+    }
+}
+
 /// A token bucket plus a semaphore.
 pub struct Limiter {
     limits: ServerLimits,
+    replicas: Replicas,
     bucket: Mutex<Bucket>,
     running: Arc<Semaphore>,
 }
@@ -59,9 +85,10 @@ struct Bucket {
 }
 
 impl Limiter {
-    pub fn new(limits: ServerLimits) -> Self {
+    pub fn new(limits: ServerLimits, replicas: Replicas) -> Self {
         Limiter {
             limits,
+            replicas,
             bucket: Mutex::new(Bucket { tokens: f64::from(limits.burst.max(1)), updated: Instant::now() }),
             running: Arc::new(Semaphore::new(limits.max_concurrency.max(1) as usize)),
         }
@@ -75,8 +102,9 @@ impl Limiter {
     pub fn admit(&self) -> Result<OwnedSemaphorePermit, Refusal> {
         let permit =
             self.running.clone().try_acquire_owned().map_err(|_| Refusal::Busy(self.limits.max_concurrency))?;
-        let per_second = f64::from(self.limits.calls_per_minute.max(1)) / 60.0;
-        let burst = f64::from(self.limits.burst.max(1));
+        let share = f64::from(self.replicas.get());
+        let per_second = f64::from(self.limits.calls_per_minute.max(1)) / 60.0 / share;
+        let burst = (f64::from(self.limits.burst.max(1)) / share).max(1.0);
         let mut bucket = self.bucket.lock().expect("limiter lock is never poisoned");
         let now = Instant::now();
         bucket.tokens = (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * per_second).min(burst);
@@ -114,7 +142,8 @@ mod tests {
 
     #[test]
     fn bursts_pass_then_the_rate_applies() {
-        let limiter = Limiter::new(ServerLimits { calls_per_minute: 60, burst: 3, max_concurrency: 10 });
+        let limiter =
+            Limiter::new(ServerLimits { calls_per_minute: 60, burst: 3, max_concurrency: 10 }, Replicas::default());
         let permits: Vec<_> = (0..3).map(|_| limiter.admit().unwrap()).collect();
         let refusal = limiter.admit().unwrap_err();
         assert!(matches!(refusal, Refusal::RateLimited { per_minute: 60, burst: 3, .. }), "{refusal:?}");
@@ -123,8 +152,20 @@ mod tests {
     }
 
     #[test]
+    fn replicas_share_the_rate_and_the_burst() {
+        let replicas = Replicas::default();
+        replicas.set(3);
+        let limiter = Limiter::new(ServerLimits { calls_per_minute: 60, burst: 9, max_concurrency: 10 }, replicas);
+        let permits: Vec<_> = (0..3).map(|_| limiter.admit().unwrap()).collect();
+        let refusal = limiter.admit().unwrap_err();
+        assert!(matches!(refusal, Refusal::RateLimited { retry_secs: 3, .. }), "a third of one a second: {refusal:?}");
+        drop(permits);
+    }
+
+    #[test]
     fn concurrency_is_capped() {
-        let limiter = Limiter::new(ServerLimits { calls_per_minute: 6000, burst: 100, max_concurrency: 2 });
+        let limiter =
+            Limiter::new(ServerLimits { calls_per_minute: 6000, burst: 100, max_concurrency: 2 }, Replicas::default());
         let a = limiter.admit().unwrap();
         let _b = limiter.admit().unwrap();
         assert_eq!(limiter.admit().unwrap_err(), Refusal::Busy(2));

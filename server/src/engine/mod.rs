@@ -23,7 +23,7 @@ pub use access::HostRules;
 use app::spec::{Issue, ServerSpec, SpecLimits, validate};
 use arc_swap::ArcSwap;
 use calllog::{CallRecord, CallSink};
-use limits::{Limiter, ServerLimits};
+use limits::{Limiter, Replicas, ServerLimits};
 use mcp::{McpService, ToolReply};
 use outbound::{Outbound, OutboundError, excerpt};
 use quota::Quota;
@@ -172,6 +172,8 @@ pub struct Engine {
     pub outbound: Outbound,
     pub calls: CallSink,
     pub quota: Arc<Quota>,
+    /// How many replicas share each server's rate limit.
+    pub replicas: Replicas,
     pub hosts: HostRules,
     /// Finds the caller behind an OAuth access token (set once at start-up;
     /// without it `oauth` servers refuse every request).
@@ -187,6 +189,7 @@ impl Engine {
             outbound,
             calls,
             quota: Arc::new(Quota::default()),
+            replicas: Replicas::default(),
             hosts,
             access_tokens: std::sync::OnceLock::new(),
             root: CancellationToken::new(),
@@ -306,7 +309,7 @@ impl Engine {
             compiled,
             forward,
             secrets: request.secrets,
-            limiter: Limiter::new(request.limits),
+            limiter: Limiter::new(request.limits, self.replicas.clone()),
             monthly_quota: request.monthly_quota,
             outbound: self.outbound.clone(),
             calls: self.calls.clone(),

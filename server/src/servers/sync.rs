@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often a replica reconciles its mount table with the database.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(15);
+/// How often a replica counts the live replicas (who share rate limits).
+pub const COUNT_REPLICAS_EVERY: Duration = Duration::from_secs(5);
 
 /// What a reconcile changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -38,6 +40,7 @@ impl Servers {
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(RECONCILE_EVERY);
             ticker.tick().await;
+            let mut census = tokio::time::interval(COUNT_REPLICAS_EVERY);
             let mut feed = None;
             loop {
                 if feed.is_none() {
@@ -62,6 +65,7 @@ impl Servers {
                 tokio::select! {
                     () = stop.cancelled() => break,
                     _ = ticker.tick() => servers.reconcile_logged().await,
+                    _ = census.tick() => servers.count_replicas().await,
                     change = next => match change {
                         Ok(Change::Server { origin, id }) => {
                             if origin != *servers.origin {
@@ -98,6 +102,15 @@ impl Servers {
         if let Err(error) = applied {
             self.engine.replace_server(id, None).ok();
             tracing::warn!(server_id = %id, %error, "a changed server could not be mounted here");
+        }
+    }
+
+    /// Counts the replicas whose heartbeat is fresh; they share rate limits.
+    async fn count_replicas(&self) {
+        let alive_since = crate::db::now_ms() - crate::db::health::STALE_AFTER_MS;
+        match self.store.db().live_instances(alive_since).await {
+            Ok(live) => self.engine.replicas.set(u32::try_from(live).unwrap_or(u32::MAX)),
+            Err(error) => tracing::warn!(%error, "could not count the live replicas"),
         }
     }
 

@@ -49,6 +49,14 @@ impl Db {
         on_db!(self, pool => sqlx::query_scalar("select count(*) from instances").fetch_one(pool).await)
     }
 
+    /// How many instances have beaten since `alive_since_ms`.
+    pub async fn live_instances(&self, alive_since_ms: i64) -> sqlx::Result<i64> {
+        on_db!(self, pool => sqlx::query_scalar("select count(*) from instances where heartbeat_at >= $1")
+            .bind(alive_since_ms)
+            .fetch_one(pool)
+            .await)
+    }
+
     /// Removes this instance's heartbeat (at shutdown).
     pub async fn remove_instance(&self, instance_id: &str) -> sqlx::Result<()> {
         on_db!(self, pool => sqlx::query("delete from instances where id = $1")
