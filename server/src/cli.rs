@@ -20,8 +20,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the web server (the default).
+    /// Run the web server (the default). Applies pending migrations first.
     Serve,
+    /// Apply the database's pending migrations and exit (run once before
+    /// starting replicas of a new release; `serve` would apply them too).
+    Migrate,
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -80,7 +83,7 @@ fn parse_tier(text: &str) -> Result<Tier, String> {
 pub async fn run_command(services: &Services, command: Command, stdin: &mut dyn Read) -> anyhow::Result<String> {
     let accounts = &services.accounts;
     match command {
-        Command::Serve | Command::RunSpec(_) => bail!("this is not an operator command"),
+        Command::Serve | Command::Migrate | Command::RunSpec(_) => bail!("this is not an operator command"),
         Command::User(UserCommand::Create { email, password_stdin: _, admin, tier }) => {
             let mut password = String::new();
             stdin.read_to_string(&mut password).context("could not read the password from standard input")?;

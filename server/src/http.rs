@@ -115,6 +115,7 @@ pub fn router(services: Services) -> Router {
 
     Router::new()
         .route("/healthz", get(health))
+        .route("/livez", get(|| async { "ok" }))
         .nest("/api/v1", api::router())
         .merge(oauth_api::authorize_routes())
         .merge(pages)
@@ -152,7 +153,10 @@ pub fn router(services: Services) -> Router {
 }
 
 /// `GET /healthz`: 200 while the database takes writes; 503 (with
-/// `Retry-After`) when it is read-only or unavailable, saying which and why.
+/// `Retry-After`) when it is read-only or unavailable, saying which and why
+/// (a load balancer's readiness check). Also says which replica answered,
+/// how many are live and how many servers it has mounted. (`GET /livez`
+/// answers 200 whenever the process serves at all.)
 async fn health(axum::extract::State(services): axum::extract::State<Services>) -> axum::response::Response {
     use crate::db::health::{DbState, RETRY_AFTER_SECS};
     let status = services.health.recent_status().await;
@@ -162,6 +166,10 @@ async fn health(axum::extract::State(services): axum::extract::State<Services>) 
         "fault": status.fault.map(|f| f.as_str()),
         "since_ms": status.since_ms,
         "log_write_errors": crate::telemetry::write_errors(),
+        "backend": services.db.backend(),
+        "instance": services.health.instance().id,
+        "replicas": services.engine.replicas.get(),
+        "mounted": services.engine.mounted(),
     });
     if status.database == DbState::Ok {
         return (StatusCode::OK, axum::Json(body)).into_response();

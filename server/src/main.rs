@@ -66,6 +66,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
+        Command::Migrate => {
+            let url = cli.config.database_url();
+            let db = server::store::Db::connect(&url, cli.config.db_busy_timeout()).await?;
+            let version = db.schema_version().await?;
+            println!("the {} database is up to date (migration {version})", db.backend());
+            db.close().await;
+            Ok(())
+        }
         command => {
             let services = Services::open(cli.config).await?;
             let output = server::cli::run_command(&services, command, &mut std::io::stdin()).await?;

@@ -108,3 +108,18 @@ fn serve_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");
 }
+
+#[test]
+fn migrate_brings_the_database_up_to_date_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = automcp(dir.path(), &["migrate"], "");
+    assert!(ok, "{err}");
+    let newest = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.split('_').next()?.parse::<i64>().ok())
+        .max()
+        .unwrap();
+    assert_eq!(out.trim(), format!("the sqlite database is up to date (migration {newest})"));
+    let (ok, again, _) = automcp(dir.path(), &["migrate"], "");
+    assert!(ok && again == out, "running it again changes nothing: {again}");
+}

@@ -90,6 +90,21 @@ impl Db {
         }
     }
 
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The newest migration applied.
+    pub async fn schema_version(&self) -> sqlx::Result<i64> {
+        on_db!(self, pool => sqlx::query_scalar("select coalesce(max(version), 0) from _sqlx_migrations where success")
+            .fetch_one(pool)
+            .await)
+    }
+
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
     }
