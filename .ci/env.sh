@@ -22,7 +22,7 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 # file names, so without this every CI run would leave gigabytes behind.
 # Dependencies (the expensive part of the cache) are kept.
 prune_own_artifacts() {
-  local names="app server automcp bench_mcp" t
+  local names="app server automcp bench_mcp bench_replicas" t
   for t in "$ROOT"/server/tests/*.rs; do names="$names $(basename "$t" .rs)"; done
   for dir in "$CARGO_TARGET_DIR"/{debug,release,wasm-release}/deps "$CARGO_TARGET_DIR"/wasm32-unknown-unknown/*/deps; do
     [ -d "$dir" ] || continue

@@ -1,5 +1,6 @@
-//! Which database errors mean "the database cannot serve right now" (a full
-//! disk, a lock held elsewhere, an I/O error) rather than a bug: those are
+//! Which database errors (SQLite result codes, PostgreSQL SQLSTATEs) mean "the
+//! database cannot serve right now" (a full disk, a lock held elsewhere, an
+//! I/O error, the server gone) rather than a bug: those are
 //! answered with 503 and a `Retry-After`, and the service recovers by itself.
 
 use std::fmt;
@@ -55,6 +56,10 @@ pub fn classify(error: &sqlx::Error) -> Option<Fault> {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => Some(Fault::Unreachable),
         sqlx::Error::Io(_) => Some(Fault::Io),
         sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                return classify_sqlstate(pg.code());
+            }
+            db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
             let code: i64 = db.code()?.parse().ok()?;
             match code & 0xff {
                 SQLITE_BUSY | SQLITE_LOCKED | SQLITE_PROTOCOL => Some(Fault::Busy),
@@ -65,6 +70,22 @@ pub fn classify(error: &sqlx::Error) -> Option<Fault> {
                 _ => None,
             }
         }
+        _ => None,
+    }
+}
+
+/// PostgreSQL's SQLSTATE codes that are storage faults (appendix A of its manual).
+fn classify_sqlstate(code: &str) -> Option<Fault> {
+    match code {
+        "53100" => Some(Fault::Full),
+        "25006" => Some(Fault::ReadOnly),
+        // lock_not_available, deadlock, serialization failure, statement timeout
+        "55P03" | "40P01" | "40001" | "57014" => Some(Fault::Busy),
+        // io_error, data corrupted, index corrupted, out of memory
+        "58030" | "XX001" | "XX002" | "53200" => Some(Fault::Io),
+        // too many connections, shutting down, cannot connect now, connection exceptions
+        "53300" | "57P01" | "57P02" | "57P03" => Some(Fault::Unreachable),
+        _ if code.starts_with("08") => Some(Fault::Unreachable),
         _ => None,
     }
 }
@@ -88,5 +109,15 @@ mod tests {
         assert_eq!(classify(&sqlx::Error::RowNotFound), None);
         assert_eq!(classify_any(&sqlx::Error::PoolTimedOut), Some(Fault::Unreachable));
         assert_eq!(classify_any(&"text"), None);
+    }
+
+    #[test]
+    fn postgres_sqlstates_are_read_as_postgres_codes() {
+        assert_eq!(classify_sqlstate("53100"), Some(Fault::Full));
+        assert_eq!(classify_sqlstate("25006"), Some(Fault::ReadOnly));
+        assert_eq!(classify_sqlstate("57014"), Some(Fault::Busy));
+        assert_eq!(classify_sqlstate("08006"), Some(Fault::Unreachable));
+        assert_eq!(classify_sqlstate("23505"), None, "a unique violation is not a fault");
+        assert_eq!(classify_sqlstate("42P01"), None, "a bug in a query is not a fault");
     }
 }
