@@ -14,7 +14,7 @@
 use crate::db::health::{Health, STALE_AFTER_MS};
 use crate::db::{now, now_ms};
 use crate::error::ResultExt;
-use crate::store::jobs::{ClaimRule, Enqueued, JobStore};
+use crate::store::jobs::{ClaimRule, Enqueued, JobState, JobStore};
 use crate::store::{Db, Tx};
 use app::model::AppError;
 use std::future::Future;
@@ -148,7 +148,7 @@ impl Queue {
     /// Whether this instance still holds `claim` (not discarded, not taken over).
     pub async fn still_held(&self, claim: &Claim) -> Result<bool, AppError> {
         let holder = self.jobs.holder(&claim.job_id).await.or_internal("check job")?;
-        Ok(matches!(holder, Some((state, Some(by))) if state == "running" && by == self.me()))
+        Ok(matches!(holder, Some((JobState::Running, Some(by))) if by == self.me()))
     }
 
     /// Gives a job back to the queue untouched (at shutdown): the next
@@ -163,8 +163,8 @@ impl Queue {
     /// must store nothing.
     pub async fn close(&self, tx: &mut Tx, claim: &Claim, finish: &Finish) -> Result<bool, AppError> {
         let (state, error) = match finish {
-            Finish::Succeeded => ("succeeded", None),
-            Finish::Failed(error) => ("failed", Some(error.as_str())),
+            Finish::Succeeded => (JobState::Succeeded, None),
+            Finish::Failed(error) => (JobState::Failed, Some(error.as_str())),
         };
         self.jobs.close(tx, &claim.job_id, self.me(), state, error, now()).await.or_internal("close job")
     }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::stores;
-use server::store::jobs::{ClaimRule, Enqueued, JobStore};
+use server::store::jobs::{ClaimRule, Enqueued, JobState, JobStore};
 use server::store::wizards::{NewWizard, StateColumns, WizardStore};
 
 fn wizard<'a>(id: &'a str, owner: &'a str, document: Option<&'a str>) -> NewWizard<'a> {
@@ -74,16 +74,16 @@ async fn wizards_and_jobs_on_both_backends() {
         let second = jobs.claim(&rule("me", 100)).await.unwrap().unwrap();
         assert_ne!(first.owner_id, second.owner_id, "{backend}: the other account's job comes next");
         assert!(jobs.claim(&rule("me", 100)).await.unwrap().is_none(), "{backend}: one running per account");
-        assert_eq!(jobs.holder(&first.id).await.unwrap(), Some(("running".into(), Some("me".into()))));
+        assert_eq!(jobs.holder(&first.id).await.unwrap(), Some((JobState::Running, Some("me".into()))));
 
         // Hand back and close apply only for the holder.
         jobs.hand_back(&first.id, "other", 101).await.unwrap();
-        assert_eq!(jobs.holder(&first.id).await.unwrap().unwrap().0, "running", "{backend}: not other's");
+        assert_eq!(jobs.holder(&first.id).await.unwrap().unwrap().0, JobState::Running, "{backend}: not other's");
         jobs.hand_back(&first.id, "me", 101).await.unwrap();
-        assert_eq!(jobs.holder(&first.id).await.unwrap(), Some(("queued".into(), None)));
+        assert_eq!(jobs.holder(&first.id).await.unwrap(), Some((JobState::Queued, None)));
         let mut tx = test.db.begin().await.unwrap();
-        assert!(!jobs.close(&mut tx, &second.id, "other", "succeeded", None, 102).await.unwrap());
-        assert!(jobs.close(&mut tx, &second.id, "me", "failed", Some("boom"), 102).await.unwrap(), "{backend}");
+        assert!(!jobs.close(&mut tx, &second.id, "other", JobState::Succeeded, None, 102).await.unwrap());
+        assert!(jobs.close(&mut tx, &second.id, "me", JobState::Failed, Some("boom"), 102).await.unwrap(), "{backend}");
         tx.commit().await.unwrap();
 
         // A holder whose heartbeat stopped loses its job to another instance
@@ -95,6 +95,6 @@ async fn wizards_and_jobs_on_both_backends() {
         let b = jobs.claim(&other).await.unwrap().unwrap();
         let over = [a, b].into_iter().find(|c| c.id == taken.id).expect("the stale holder's job is taken over");
         assert_eq!(over.attempts, taken.attempts + 1, "{backend}: counted as another attempt");
-        assert_eq!(jobs.holder(&taken.id).await.unwrap(), Some(("running".into(), Some("other".into()))));
+        assert_eq!(jobs.holder(&taken.id).await.unwrap(), Some((JobState::Running, Some("other".into()))));
     }
 }

@@ -26,6 +26,35 @@ pub struct ClaimRule<'a> {
     pub per_account: i64,
 }
 
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "succeeded" => JobState::Succeeded,
+            _ => JobState::Failed,
+        }
+    }
+}
+
 /// Why an insert did not happen.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Enqueued {
@@ -160,11 +189,12 @@ impl JobStore {
     }
 
     /// The job's state and holder.
-    pub async fn holder(&self, job_id: &str) -> sqlx::Result<Option<(String, Option<String>)>> {
-        on_db!(&self.db, pool => sqlx::query_as("select state, claimed_by from jobs where id = $1")
-            .bind(job_id)
-            .fetch_optional(pool)
-            .await)
+    pub async fn holder(&self, job_id: &str) -> sqlx::Result<Option<(JobState, Option<String>)>> {
+        let row: Option<(String, Option<String>)> = on_db!(&self.db, pool => sqlx::query_as("select state, claimed_by from jobs where id = $1")
+                .bind(job_id)
+                .fetch_optional(pool)
+                .await)?;
+        Ok(row.map(|(state, holder)| (JobState::parse(&state), holder)))
     }
 
     /// Puts a job `me` holds back in the queue, its attempt not counted.
@@ -188,7 +218,7 @@ impl JobStore {
         tx: &mut Tx,
         job_id: &str,
         me: &str,
-        state: &str,
+        state: JobState,
         error: Option<&str>,
         at: i64,
     ) -> sqlx::Result<bool> {
@@ -196,7 +226,7 @@ impl JobStore {
             "update jobs set state = $1, last_error = $2, lease_until = null, updated_at = $3
              where id = $4 and state = 'running' and claimed_by = $5",
         )
-        .bind(state)
+        .bind(state.as_str())
         .bind(error)
         .bind(at)
         .bind(job_id)
