@@ -678,7 +678,7 @@ impl Servers {
                 max_concurrency: limits.max_concurrency,
             },
             monthly_quota: limits.monthly_quota,
-            version: row.updated_at,
+            version: row.revision,
         })
     }
 

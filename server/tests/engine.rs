@@ -429,3 +429,35 @@ async fn call_records_queued_at_shutdown_are_written() {
     let counted = sql::int(&again.services.db, "select calls from monthly_usage", &[]).await;
     assert_eq!(counted, 3);
 }
+
+#[tokio::test]
+async fn a_reconcile_catches_up_with_changes_whose_announcement_was_missed() {
+    let app = TestApp::with_local_upstreams().await;
+    let up = Upstream::start().await;
+    let (_, api) = app.account("ada@example.com", Tier::Free).await;
+    let (id, _) =
+        app.deploy(&api, spec("quiet", vec![tool("t", "GET", &up.url("/x"))]), json!({"client_auth": "public"})).await;
+    let servers = &app.services.servers;
+    let nothing = server::servers::sync::Reconciled::default();
+    assert_eq!(servers.reconcile().await.unwrap(), nothing, "what is mounted is what is stored");
+
+    // Changed behind this process's back (as by a replica whose notice was lost).
+    sql::exec(&app.services.db, "update servers set status = 'disabled' where id = $1", &[(&id).into()]).await;
+    assert!(app.services.engine.get("quiet").is_some());
+    let done = servers.reconcile().await.unwrap();
+    assert_eq!((done.mounted, done.unmounted), (0, 1));
+    assert!(app.services.engine.get("quiet").is_none());
+
+    // Back, renamed, within the same second: the revision still differs.
+    let renamed = spec("loud", vec![tool("t", "GET", &up.url("/x"))]).to_string();
+    sql::exec(
+        &app.services.db,
+        "update servers set status = 'active', slug = 'loud', spec = $1 where id = $2",
+        &[renamed.into(), (&id).into()],
+    )
+    .await;
+    let done = servers.reconcile().await.unwrap();
+    assert_eq!((done.mounted, done.unmounted), (1, 0));
+    assert!(app.services.engine.get("loud").is_some() && app.services.engine.get("quiet").is_none());
+    assert_eq!(servers.reconcile().await.unwrap(), nothing);
+}

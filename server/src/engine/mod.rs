@@ -122,7 +122,7 @@ pub struct MountRequest {
     pub allowed_origins: Vec<String>,
     pub limits: ServerLimits,
     pub monthly_quota: Option<u64>,
-    /// What was mounted (the stored `updated_at`): replicas compare it to
+    /// What was mounted (the stored revision): replicas compare it to
     /// notice changes they missed.
     pub version: i64,
 }

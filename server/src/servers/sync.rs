@@ -5,8 +5,8 @@
 //! it hears about (PostgreSQL `LISTEN/NOTIFY`, typically well under a
 //! second). Notices can be lost (a dropped connection, a crash between
 //! commit and notify), so each replica also reconciles on a timer: it
-//! compares the version (`updated_at`) of each active server with what it
-//! has mounted and fixes the difference. SQLite runs one process, so it
+//! compares the revision of each active server (bumped by every change) with
+//! what it has mounted and fixes the difference. SQLite runs one process, so it
 //! neither listens nor reconciles.
 
 use super::Servers;
@@ -133,7 +133,7 @@ impl Servers {
             .await
             .or_internal("load active servers")?
             .into_iter()
-            .map(|row| (row.id, row.updated_at))
+            .map(|row| (row.id, row.revision))
             .collect();
         let mounted = self.engine.versions();
         let mut done = Reconciled::default();

@@ -46,6 +46,8 @@ pub struct ServerRow {
     pub allowed_origins: Option<String>,
     pub call_timeout_secs: Option<i64>,
     pub oauth_access: Option<String>,
+    /// Bumped by every change (a trigger): what replicas compare.
+    pub revision: i64,
 }
 
 impl ServerRow {
@@ -111,7 +113,8 @@ macro_rules! select_servers {
         concat!(
             "select id, owner_id, slug, name, spec, status, client_auth, token_hash, calls_per_minute, burst,
                     max_concurrency, created_at, updated_at, kind, source_id, upstream_header, tools_cache,
-                    tools_filter, hosting, target_id, allowed_origins, call_timeout_secs, oauth_access
+                    tools_filter, hosting, target_id, allowed_origins, call_timeout_secs, oauth_access,
+                    revision
              from servers ",
             $rest
         )
