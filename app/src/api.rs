@@ -11,7 +11,7 @@ use crate::model::{
 #[cfg(feature = "ssr")]
 use crate::ssr;
 use crate::vps::{self, HostingView, OperationView, TargetCheck, TargetView, VpsAction};
-use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
+use crate::wizard::{Activated, AddOperation, ConfigureAuth, OperationPage, SelectTools, StartWizard, WizardView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -134,6 +134,20 @@ pub async fn retry_wizard(id: String) -> Result<WizardView, AppError> {
 pub async fn select_wizard_tools(id: String, input: SelectTools) -> Result<WizardView, AppError> {
     let backend = ssr::backend()?;
     backend.select_wizard_tools(&ssr::headers(), id, input).await.map_err(ssr::reply)
+}
+
+/// Searches every operation of the wizard's OpenAPI document (20 a page).
+#[server(prefix = "/api/fn", endpoint = "wizard/operations", input = Json)]
+pub async fn search_wizard_operations(id: String, query: String, offset: usize) -> Result<OperationPage, AppError> {
+    let backend = ssr::backend()?;
+    backend.search_wizard_operations(&ssr::headers(), id, query, offset).await.map_err(ssr::reply)
+}
+
+/// Adds an operation of the document to the proposal.
+#[server(prefix = "/api/fn", endpoint = "wizard/add_operation", input = Json)]
+pub async fn add_wizard_operation(id: String, input: AddOperation) -> Result<WizardView, AppError> {
+    let backend = ssr::backend()?;
+    backend.add_wizard_operation(&ssr::headers(), id, input).await.map_err(ssr::reply)
 }
 
 /// Sets how clients authenticate and the upstream credentials.

@@ -107,6 +107,33 @@ pub fn ChoiceBox(key: String, chosen: RwSignal<Vec<String>>, limit: Option<usize
     }
 }
 
+/// An HTTP method as a coloured badge.
+#[component]
+pub fn MethodBadge(method: crate::spec::HttpMethod) -> impl IntoView {
+    use crate::spec::HttpMethod::*;
+    let colours = match method {
+        Get => "bg-emerald-100 text-emerald-900",
+        Post => "bg-sky-100 text-sky-900",
+        Put | Patch => "bg-amber-100 text-amber-900",
+        Delete => "bg-red-100 text-red-900",
+    };
+    view! {
+        <span class=format!("inline-block rounded px-1.5 py-0.5 font-mono text-xs font-semibold {colours}") data-method=method.as_str()>
+            {method.as_str()}
+        </span>
+    }
+}
+
+/// "Changes or deletes data", for PUT, PATCH and DELETE actions.
+#[component]
+pub fn DestructiveMark() -> impl IntoView {
+    view! {
+        <span class="inline-block rounded border border-red-200 bg-red-50 px-1.5 py-0.5 text-xs font-medium text-red-800" data-destructive="true">
+            "Changes or deletes data"
+        </span>
+    }
+}
+
 /// "Parameters: a, b" (the properties of an object schema), or "No parameters".
 pub fn parameters_line(schema: &serde_json::Value) -> String {
     let names: Vec<&str> = schema

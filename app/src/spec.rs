@@ -163,23 +163,127 @@ pub struct HttpAction {
     /// Which stored credential to send, and where.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<CredentialUse>,
+    /// How path arguments that are arrays or objects (or want a `label` or
+    /// `matrix` prefix) are written; a path argument not listed is `simple`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path_styles: Vec<PathStyle>,
     #[serde(default, skip_serializing_if = "ResponseShape::is_default")]
     pub response: ResponseShape,
 }
 
-/// A named value built from a template.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A named value built from a template. When the value is exactly one
+/// `{name}` and that argument is an array or an object, `style` and
+/// `explode` say how it is written (OpenAPI's serialisation rules); a value
+/// mixing text and placeholders is filled in as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Param {
     pub name: String,
     pub value: String,
+    /// Query and form fields: `form` (default), `space_delimited`,
+    /// `pipe_delimited`, `tab_delimited` or `deep_object`; headers: `simple`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<Style>,
+    /// Each array item or object property as its own pair (default: true for
+    /// `form` and `deep_object`, false otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
+    /// Query only: leave RFC 3986 reserved characters (`:/?#[]@!$&'()*+,;=`)
+    /// as they are instead of percent-encoding them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_reserved: bool,
 }
 
 impl Param {
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Param { name: name.into(), value: value.into() }
+        Param { name: name.into(), value: value.into(), ..Param::default() }
     }
+
+    /// With a serialisation style.
+    pub fn styled(mut self, style: Style, explode: bool) -> Self {
+        self.style = Some(style);
+        self.explode = Some(explode);
+        self
+    }
+
+    /// The style in effect where the param is used.
+    pub fn style_in(&self, place: Place) -> Style {
+        self.style.unwrap_or(match place {
+            Place::Header => Style::Simple,
+            Place::Query | Place::Form => Style::Form,
+        })
+    }
+
+    /// Whether arrays and objects explode, where the param is used.
+    pub fn explode_in(&self, place: Place) -> bool {
+        self.explode.unwrap_or(matches!(self.style_in(place), Style::Form | Style::DeepObject))
+    }
+}
+
+/// Where a [`Param`] goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Query,
+    Header,
+    Form,
+}
+
+/// How an array or object argument is written (OpenAPI `style`; Swagger 2's
+/// `collectionFormat` maps onto these: `csv` = `form` unexploded, `ssv` =
+/// `space_delimited`, `tsv` = `tab_delimited`, `pipes` = `pipe_delimited`,
+/// `multi` = `form` exploded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Style {
+    /// `ids=1&ids=2` exploded, `ids=1,2` not; objects `a=1&b=2` / `obj=a,1,b,2`.
+    Form,
+    /// `ids=1%202` (arrays).
+    SpaceDelimited,
+    /// `ids=1|2` (arrays).
+    PipeDelimited,
+    /// `ids=1%092` (arrays; Swagger 2 `tsv`).
+    TabDelimited,
+    /// `obj[a]=1&obj[b][c]=2&obj[list][0]=x` (objects, nested).
+    DeepObject,
+    /// Paths and headers: `1,2`; objects `a,1,b,2` / exploded `a=1,b=2`.
+    Simple,
+    /// Paths: `.1.2` exploded, `.1,2` not.
+    Label,
+    /// Paths: `;ids=1;ids=2` exploded, `;ids=1,2` not.
+    Matrix,
+}
+
+impl Style {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Form => "form",
+            Style::SpaceDelimited => "space_delimited",
+            Style::PipeDelimited => "pipe_delimited",
+            Style::TabDelimited => "tab_delimited",
+            Style::DeepObject => "deep_object",
+            Style::Simple => "simple",
+            Style::Label => "label",
+            Style::Matrix => "matrix",
+        }
+    }
+}
+
+/// How one path argument is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PathStyle {
+    /// The argument (a `{placeholder}` of the URL's path).
+    pub arg: String,
+    /// `simple`, `label` or `matrix`.
+    pub style: Style,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explode: bool,
+    /// The parameter's name in `matrix` style (default: the argument's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The request body.
@@ -193,9 +297,61 @@ pub enum RequestBody {
     Json {
         #[cfg_attr(feature = "ssr", schema(value_type = Object))]
         value: Value,
+        /// Sent only when the caller gave at least one of its arguments.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        optional: bool,
     },
-    /// `application/x-www-form-urlencoded` fields.
+    /// `application/x-www-form-urlencoded` fields (objects and arrays per
+    /// each field's `style`: `form` or `deep_object`, ...).
     Form { fields: Vec<Param> },
+    /// `multipart/form-data`: a part per field; a part whose argument is a
+    /// file (see [`file_schema`]) is sent as that file, an object or array as
+    /// JSON, anything else as text.
+    Multipart { parts: Vec<Part> },
+    /// The raw bytes of one file argument (`"{file}"`), e.g.
+    /// `application/octet-stream` or an image.
+    Binary {
+        value: String,
+        /// The Content-Type sent (default: the file's `media_type`, else
+        /// `application/octet-stream`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_type: Option<String>,
+    },
+}
+
+/// One part of a multipart body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    pub name: String,
+    /// A template; `"{file}"` with a file argument sends that file.
+    pub value: String,
+    /// The part's Content-Type (default: the file's, `application/json` for
+    /// objects and arrays, none for text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// The largest file an argument may carry (decoded).
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// The input schema of a file argument: its content in base64, with an
+/// optional file name and media type. (`description` says what file.)
+pub fn file_schema(description: &str) -> Value {
+    let what = if description.trim().is_empty() { "A file" } else { description.trim() };
+    serde_json::json!({
+        "type": "object",
+        "description": format!("{what}. Give its bytes base64-encoded in `content_base64` (at most 10 MiB \
+            decoded), with `filename` and `media_type` when known."),
+        "properties": {
+            "content_base64": {"type": "string", "contentEncoding": "base64"},
+            "filename": {"type": "string"},
+            "media_type": {"type": "string", "examples": ["image/png", "application/pdf"]}
+        },
+        "required": ["content_base64"],
+        "additionalProperties": false
+    })
 }
 
 /// Which stored credential an action sends, and where it goes.
@@ -601,6 +757,25 @@ fn validate_tool(tool: &ToolSpec, at: &str, issues: &mut Issues) {
             issues.add(format!("{at}.query[{j}].name"), "a query parameter needs a name");
         }
         check_template(format!("{at}.query[{j}].value"), &param.value, issues);
+        check_style(format!("{at}.query[{j}]"), param, Place::Query, issues);
+    }
+    let path_args = split_url(&action.url)
+        .map(|parts| template_args(parts.rest.split_once('?').map_or(parts.rest, |(path, _)| path)))
+        .unwrap_or_default();
+    let mut styled = BTreeSet::new();
+    for (j, path_style) in action.path_styles.iter().enumerate() {
+        let here = format!("{at}.path_styles[{j}]");
+        if !path_args.contains(&path_style.arg) {
+            issues.add(format!("{here}.arg"), format!("`{}` is not a placeholder of the URL's path", path_style.arg));
+        } else if !styled.insert(path_style.arg.as_str()) {
+            issues.add(format!("{here}.arg"), format!("`{}` is styled twice", path_style.arg));
+        }
+        if !matches!(path_style.style, Style::Simple | Style::Label | Style::Matrix) {
+            issues.add(
+                format!("{here}.style"),
+                format!("a path argument is `simple`, `label` or `matrix`, not `{}`", path_style.style.as_str()),
+            );
+        }
     }
     for (j, header) in action.headers.iter().enumerate() {
         let lower = header.name.to_ascii_lowercase();
@@ -619,13 +794,14 @@ fn validate_tool(tool: &ToolSpec, at: &str, issues: &mut Issues) {
             issues.add(format!("{at}.headers[{j}].value"), "must not contain line breaks");
         }
         check_template(format!("{at}.headers[{j}].value"), &header.value, issues);
+        check_style(format!("{at}.headers[{j}]"), header, Place::Header, issues);
     }
     match &action.body {
         None => {}
         Some(_) if action.method == HttpMethod::Get => {
             issues.add(format!("{at}.body"), "a GET request has no body; use `query`, or another method")
         }
-        Some(RequestBody::Json { value }) => {
+        Some(RequestBody::Json { value, .. }) => {
             let mut strings = Vec::new();
             collect_strings(value, "", &mut strings);
             for (pointer, text) in strings {
@@ -638,6 +814,28 @@ fn validate_tool(tool: &ToolSpec, at: &str, issues: &mut Issues) {
                     issues.add(format!("{at}.body.fields[{j}].name"), "a form field needs a name");
                 }
                 check_template(format!("{at}.body.fields[{j}].value"), &field.value, issues);
+                check_style(format!("{at}.body.fields[{j}]"), field, Place::Form, issues);
+            }
+        }
+        Some(RequestBody::Multipart { parts }) => {
+            for (j, part) in parts.iter().enumerate() {
+                if part.name.is_empty() || part.name.contains(['"', '\r', '\n']) {
+                    issues
+                        .add(format!("{at}.body.parts[{j}].name"), "a part needs a name without quotes or line breaks");
+                }
+                check_template(format!("{at}.body.parts[{j}].value"), &part.value, issues);
+                if part.content_type.as_deref().is_some_and(|t| !valid_media_type(t)) {
+                    issues.add(format!("{at}.body.parts[{j}].content_type"), "is not a media type (`type/subtype`)");
+                }
+            }
+        }
+        Some(RequestBody::Binary { value, content_type }) => {
+            if sole_arg(value).is_none() {
+                issues.add(format!("{at}.body.value"), "a binary body is exactly one file argument, as `{file}`");
+            }
+            check_template(format!("{at}.body.value"), value, issues);
+            if content_type.as_deref().is_some_and(|t| !valid_media_type(t)) {
+                issues.add(format!("{at}.body.content_type"), "is not a media type (`type/subtype`)");
             }
         }
     }
@@ -674,6 +872,45 @@ fn validate_tool(tool: &ToolSpec, at: &str, issues: &mut Issues) {
         && !pointer.starts_with('/')
     {
         issues.add(format!("{at}.response.pointer"), "a JSON pointer starts with `/` (e.g. `/data/items`)");
+    }
+}
+
+/// Whether `text` looks like `type/subtype` (parameters allowed), with no line breaks.
+fn valid_media_type(text: &str) -> bool {
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    essence.split_once('/').is_some_and(|(kind, sub)| valid_header_name(kind) && valid_header_name(sub))
+        && !text.contains(['\r', '\n'])
+}
+
+/// A param's style must suit where it goes; `allow_reserved` is for the query only.
+fn check_style(at: String, param: &Param, place: Place, issues: &mut Issues) {
+    let Some(style) = param.style else {
+        if param.allow_reserved && place != Place::Query {
+            issues.add(format!("{at}.allow_reserved"), "applies to query parameters only");
+        }
+        return;
+    };
+    let fits = match place {
+        Place::Header => style == Style::Simple,
+        Place::Query | Place::Form => matches!(
+            style,
+            Style::Form | Style::SpaceDelimited | Style::PipeDelimited | Style::TabDelimited | Style::DeepObject
+        ),
+    };
+    if !fits {
+        let allowed = match place {
+            Place::Header => "a header is `simple`",
+            Place::Query => {
+                "a query parameter is `form`, `space_delimited`, `pipe_delimited`, `tab_delimited` or `deep_object`"
+            }
+            Place::Form => {
+                "a form field is `form`, `space_delimited`, `pipe_delimited`, `tab_delimited` or `deep_object`"
+            }
+        };
+        issues.add(format!("{at}.style"), format!("{allowed}, not `{}`", style.as_str()));
+    }
+    if param.allow_reserved && place != Place::Query {
+        issues.add(format!("{at}.allow_reserved"), "applies to query parameters only");
     }
 }
 
@@ -720,6 +957,7 @@ mod tests {
                 headers: vec![],
                 body: None,
                 auth: None,
+                path_styles: vec![],
                 response: ResponseShape::default(),
             },
         }
@@ -813,7 +1051,8 @@ mod tests {
     fn body_templates_are_checked_and_get_has_none() {
         let mut t = tool("t");
         t.action.method = HttpMethod::Post;
-        t.action.body = Some(RequestBody::Json { value: json!({"pet": {"id": "{id}", "tag": "{nope}"}}) });
+        t.action.body =
+            Some(RequestBody::Json { value: json!({"pet": {"id": "{id}", "tag": "{nope}"}}), optional: false });
         let issues = validate(&spec(vec![t.clone()]), SpecLimits::FREE);
         assert_eq!(paths(&issues), vec!["tools[0].action.body.value/pet/tag"]);
         t.action.method = HttpMethod::Get;

@@ -18,7 +18,7 @@ use crate::model::{
 use crate::vps::{
     DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
 };
-use crate::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
+use crate::wizard::{Activated, AddOperation, ConfigureAuth, OperationPage, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use leptos::prelude::*;
 use std::net::IpAddr;
@@ -66,6 +66,21 @@ pub trait Backend: Send + Sync + 'static {
         headers: &HeaderMap,
         id: String,
         input: SelectTools,
+    ) -> Result<WizardView, AppError>;
+    /// Searches every operation of the wizard's document.
+    async fn search_wizard_operations(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        query: String,
+        offset: usize,
+    ) -> Result<OperationPage, AppError>;
+    /// Adds any operation of the document to the proposal.
+    async fn add_wizard_operation(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: AddOperation,
     ) -> Result<WizardView, AppError>;
     async fn configure_wizard_auth(
         &self,

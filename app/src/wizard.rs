@@ -183,6 +183,9 @@ pub struct Candidate {
     pub source: String,
     /// Relevance to the description (higher is better), when ranked.
     pub score: Option<f64>,
+    /// The document operation it was built from ([`OperationInfo::name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
 }
 
 /// What background generation produced.
@@ -199,6 +202,70 @@ pub struct Proposal {
     pub notes: Vec<String>,
 }
 
+/// One operation of a wizard's OpenAPI document (every operation is kept in
+/// an index the actions step searches, not only the proposed ones).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OperationInfo {
+    /// The tool name it would get (unique in the document).
+    pub name: String,
+    pub method: crate::spec::HttpMethod,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+impl OperationInfo {
+    /// Whether it changes or deletes data (PUT, PATCH, DELETE).
+    pub fn destructive(&self) -> bool {
+        use crate::spec::HttpMethod::*;
+        matches!(self.method, Put | Patch | Delete)
+    }
+
+    /// Whether every word of `query` occurs in its method, path, name,
+    /// summary or tags (case-insensitive).
+    pub fn matches(&self, query: &str) -> bool {
+        let haystack =
+            format!("{} {} {} {} {}", self.method.as_str(), self.path, self.name, self.summary, self.tags.join(" "))
+                .to_lowercase();
+        query.split_whitespace().all(|word| haystack.contains(&word.to_lowercase()))
+    }
+}
+
+/// An operation found by a search, and whether it is already proposed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OperationMatch {
+    #[serde(flatten)]
+    pub operation: OperationInfo,
+    pub proposed: bool,
+    /// PUT, PATCH or DELETE: it changes or deletes data.
+    pub destructive: bool,
+}
+
+/// `GET /api/v1/wizard/{id}/operations?q=&offset=&limit=`: a page of the
+/// document's operations that match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OperationPage {
+    /// Matches in all (the page holds at most `limit` of them).
+    pub total: usize,
+    pub offset: usize,
+    pub operations: Vec<OperationMatch>,
+}
+
+/// `POST /api/v1/wizard/{id}/candidates`: adds any operation of the document
+/// to the proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddOperation {
+    /// The operation's `name` from the search.
+    pub operation: String,
+}
+
 /// A wizard as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -208,6 +275,10 @@ pub struct WizardView {
     pub openapi_url: Option<String>,
     /// Whether a pasted OpenAPI document was given (it is not echoed back).
     pub has_openapi_document: bool,
+    /// Whether every operation of the document can be searched and added
+    /// (the document is kept until the wizard finishes).
+    #[serde(default)]
+    pub searchable: bool,
     pub step: WizardStep,
     pub processing_status: ProcessingStatus,
     pub processing_error: Option<String>,
@@ -231,7 +302,7 @@ pub struct StartWizard {
     /// Fetched through the SSRF-guarded client.
     #[serde(default)]
     pub openapi_url: Option<String>,
-    /// A pasted OpenAPI 3.x or Swagger 2.0 document, JSON or YAML (at most 5 MB).
+    /// A pasted OpenAPI 3.x or Swagger 2.0 document, JSON or YAML (at most 32 MiB).
     #[serde(default)]
     pub openapi_document: Option<String>,
 }

@@ -15,7 +15,7 @@ use app::ssr::{Backend, NewSession};
 use app::vps::{
     DeployToTarget, HostingView, OperationView, RegisterTarget, TargetCheck, TargetView, TrustHostKey, VpsAction,
 };
-use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
+use app::wizard::{Activated, AddOperation, ConfigureAuth, OperationPage, SelectTools, StartWizard, WizardView};
 use http::HeaderMap;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -102,6 +102,27 @@ impl Backend for Services {
     ) -> Result<WizardView, AppError> {
         let caller = self.require_user(headers).await?;
         self.wizards.select_tools(&caller, &id, input).await
+    }
+
+    async fn search_wizard_operations(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        query: String,
+        offset: usize,
+    ) -> Result<OperationPage, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.operations(&caller, &id, &query, offset, 20).await
+    }
+
+    async fn add_wizard_operation(
+        &self,
+        headers: &HeaderMap,
+        id: String,
+        input: AddOperation,
+    ) -> Result<WizardView, AppError> {
+        let caller = self.require_user(headers).await?;
+        self.wizards.add_operation(&caller, &id, input).await
     }
 
     async fn configure_wizard_auth(

@@ -29,8 +29,8 @@ use tracing::Level;
 
 /// Largest request body accepted by pages, server functions and the API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Largest body for starting a wizard (a pasted 5 MB OpenAPI document, as JSON).
-pub const MAX_DOCUMENT_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+/// Largest body for starting a wizard (a pasted 32 MiB OpenAPI document, escaped in JSON).
+pub const MAX_DOCUMENT_REQUEST_BYTES: usize = 40 * 1024 * 1024;
 /// Largest body for creating or editing a server from an MCP server (it
 /// carries every fetched tool definition).
 pub const MAX_TOOLS_REQUEST_BYTES: usize = 4 * 1024 * 1024;

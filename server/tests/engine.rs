@@ -167,7 +167,7 @@ async fn each_kind_of_action_sends_exactly_the_request_described() {
     assert_eq!((seen.method.as_str(), seen.path.as_str()), ("PUT", "/v1/pets/7/name"));
     assert_eq!(seen.query.as_deref(), Some("key=sk-live-123"));
     assert_eq!(seen.header("content-type"), Some("application/x-www-form-urlencoded"));
-    assert_eq!(&seen.body[..], b"name=Max+%26+Co");
+    assert_eq!(&seen.body[..], b"name=Max%20%26%20Co");
 
     call(&client, "delete_pet", json!({"id": 7})).await.unwrap();
     let seen = up.last();

@@ -1,12 +1,14 @@
 //! The wizards' and the job queue's stores on both backends: a wizard's
-//! state moves only from the state it was read in; pasted documents are
-//! counted; one open job per wizard; claims are fair between accounts and
+//! state moves only from the state it was read in; documents are stored
+//! once per account and content, counted, and deleted when no unfinished
+//! wizard refers to them; one open job per wizard; claims are fair between accounts and
 //! take over a job whose holder stopped beating; close and hand-back apply
 //! only for the holder.
 
 mod common;
 
 use common::stores;
+use server::store::documents::{DocumentStore, NewDocument};
 use server::store::jobs::{ClaimRule, Enqueued, JobState, JobStore};
 use server::store::wizards::{NewWizard, StateColumns, WizardStore};
 
@@ -16,7 +18,7 @@ fn wizard<'a>(id: &'a str, owner: &'a str, document: Option<&'a str>) -> NewWiza
         owner_id: owner,
         description: "pets",
         openapi_url: None,
-        openapi_document: document,
+        document_sha256: document,
         step: "describe",
         processing: "processing",
         at: 1,
@@ -45,12 +47,23 @@ async fn wizards_and_jobs_on_both_backends() {
         let wizards = WizardStore::new(test.db.clone());
         let jobs = JobStore::new(test.db.clone());
 
-        // Wizards: inserted with their jobs in one transaction; room counted.
+        // Wizards: inserted with their jobs in one transaction; room counted;
+        // a document stored once however often it is put.
+        let documents = DocumentStore::new(test.db.clone());
         let mut tx = test.db.begin().await.unwrap();
-        wizards.insert(&mut tx, wizard("w1", "u1", Some("openapi: 3.0.0"))).await.unwrap();
+        let doc = |owner| NewDocument { owner_id: owner, sha256: "abc", text_bytes: 14, body: b"0123456789", at: 1 };
+        for owner in ["u1", "u1", "u2"] {
+            documents.put(&mut tx, doc(owner)).await.unwrap();
+        }
+        documents.set_operations(&mut tx, "u1", "abc", b"index").await.unwrap();
+        assert_eq!(documents.held_bytes(&mut tx, "u1").await.unwrap(), 15, "{backend}: body and index");
+        assert!(documents.holds(&mut tx, "u2", "abc").await.unwrap());
+        wizards.insert(&mut tx, wizard("w1", "u1", Some("abc"))).await.unwrap();
         wizards.insert(&mut tx, wizard("w2", "u1", None)).await.unwrap();
         wizards.insert(&mut tx, wizard("w3", "u2", None)).await.unwrap();
-        assert_eq!(wizards.room(&mut tx, "u1").await.unwrap(), (2, 14), "{backend}");
+        assert_eq!(wizards.unfinished_count(&mut tx, "u1").await.unwrap(), 2, "{backend}");
+        assert_eq!(documents.prune(&mut tx, "u1").await.unwrap(), 0, "{backend}: w1 refers to it");
+        assert_eq!(documents.prune(&mut tx, "u2").await.unwrap(), 1, "{backend}: no wizard of u2 does");
         for (w, owner) in [("w1", "u1"), ("w2", "u1"), ("w3", "u2")] {
             assert_eq!(jobs.enqueue(&mut tx, w, owner, 10).await.unwrap(), Enqueued::Done);
         }
@@ -66,7 +79,10 @@ async fn wizards_and_jobs_on_both_backends() {
         wizards.set_proposal(&mut tx, "w1", "{\"tools\":[]}").await.unwrap();
         tx.commit().await.unwrap();
         let row = wizards.get("u1", "w1").await.unwrap().unwrap();
-        assert_eq!((row.wizard_step.as_str(), row.openapi_document), ("actions", None), "{backend}");
+        assert_eq!((row.wizard_step.as_str(), row.document_sha256.as_deref()), ("actions", Some("abc")), "{backend}");
+        let stored = documents.get("u1", "abc").await.unwrap().unwrap();
+        assert_eq!((stored.body.as_slice(), stored.operations.as_deref()), (&b"0123456789"[..], Some(&b"index"[..])));
+        assert_eq!(documents.operations("u2", "abc").await.unwrap(), None, "{backend}: owner-scoped");
         assert!(wizards.get("u2", "w1").await.unwrap().is_none(), "{backend}: owner-scoped");
 
         // Claims: fair between accounts (one running each), then nothing.

@@ -198,7 +198,7 @@ async fn swagger_2_body_and_form_parameters_with_basic_auth() {
     let seen = up.last();
     assert_eq!(seen.path, "/legacy/notes/7/attachments");
     assert_eq!(seen.header("content-type"), Some("application/x-www-form-urlencoded"));
-    assert_eq!(&seen.body[..], b"label=spec+%26+docs");
+    assert_eq!(&seen.body[..], b"label=spec%20%26%20docs");
     let missing = call(&client, "uploadAttachment", json!({"id": 7})).await.unwrap();
     assert!(text(&missing).contains("\"label\" is a required property"), "{}", text(&missing));
 }
@@ -467,9 +467,65 @@ async fn a_large_pasted_document_is_accepted_and_an_oversized_one_refused() {
     let (_, view) = app.settle_wizard(&api, &id).await;
     assert_eq!(view["step"], "actions", "{}", view["processing_error"]);
 
-    let huge = "y".repeat(5 * 1024 * 1024 + 10);
+    let huge = "y".repeat(32 * 1024 * 1024 + 10);
     let (status, error) =
         post(&app, &api, "/api/v1/wizard".into(), json!({"description": "pets", "openapi_document": huge})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    assert!(error["error"]["message"].as_str().unwrap().contains("5 MB"), "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("larger than 32 MiB"), "{error}");
+}
+
+#[tokio::test]
+async fn every_operation_can_be_searched_and_added_and_documents_are_kept_once() {
+    let app = TestApp::with_local_upstreams().await;
+    let (_, api) = app.account("ada@example.com", Tier::Free).await;
+    let doc = server::generate::openapi::sample::large_document(100_000);
+    let body = json!({"description": "retrieve resources", "openapi_document": doc});
+    let id = start(&app, &api, body.clone()).await;
+    let (_, view) = app.settle_wizard(&api, &id).await;
+    assert_eq!((view["step"].as_str(), view["searchable"].as_bool()), (Some("actions"), Some(true)));
+    let proposed = candidate_names(&view);
+    assert_eq!(proposed.len(), 20);
+
+    let search = |q: &str| format!("/api/v1/wizard/{id}/operations?q={q}&limit=100");
+    let all = json(app.api(Method::GET, &search(""), &api, None).await).await;
+    let total = all["total"].as_u64().unwrap() as usize;
+    assert!(total > 20, "{total} operations");
+    let unproposed: Vec<&Value> =
+        all["operations"].as_array().unwrap().iter().filter(|o| o["proposed"] == false).collect();
+    assert_eq!(unproposed.len(), total - 20);
+    let wanted = unproposed[0]["name"].as_str().unwrap().to_owned();
+    let narrowed = json(
+        app.api(Method::GET, &search(&format!("{} {}", unproposed[0]["method"].as_str().unwrap(), wanted)), &api, None)
+            .await,
+    )
+    .await;
+    assert_eq!(narrowed["total"], 1, "{narrowed}");
+
+    let (status, view) =
+        post(&app, &api, format!("/api/v1/wizard/{id}/candidates"), json!({"operation": wanted.clone()})).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert!(candidate_names(&view).contains(&wanted), "{view}");
+    let again = json(app.api(Method::GET, &search(&wanted), &api, None).await).await;
+    assert_eq!(again["operations"][0]["proposed"], true);
+    let (status, error) =
+        post(&app, &api, format!("/api/v1/wizard/{id}/candidates"), json!({"operation": "NoSuchThing"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+
+    // The added operation can be chosen like any other.
+    let (status, view) =
+        post(&app, &api, format!("/api/v1/wizard/{id}/tools"), json!({"tools": [{"candidate": wanted}]})).await;
+    assert_eq!((status, view["step"].as_str()), (StatusCode::OK, Some("auth")), "{view}");
+    let (status, _) =
+        post(&app, &api, format!("/api/v1/wizard/{id}/candidates"), json!({"operation": "GetResource1"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "only while choosing actions");
+
+    // The same document for a second wizard is stored once; discarding both deletes it.
+    let second = start(&app, &api, body).await;
+    app.settle_wizard(&api, &second).await;
+    assert_eq!(sql::int(&app.services.db, "select count(*) from documents", &[]).await, 1);
+    for wizard in [&id, &second] {
+        let response = app.api(Method::DELETE, &format!("/api/v1/wizard/{wizard}"), &api, None).await;
+        assert!(response.status().is_success());
+    }
+    assert_eq!(sql::int(&app.services.db, "select count(*) from documents", &[]).await, 0);
 }

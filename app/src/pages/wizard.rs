@@ -2,15 +2,20 @@
 //! failure with Retry), pick actions, set auth, deploy, and connect.
 
 use crate::api::{
-    ActivateWizard, BeginWizard, ConfigureWizardAuth, DiscardWizard, RetryWizard, SelectWizardTools, get_wizard,
+    ActivateWizard, AddWizardOperation, BeginWizard, ConfigureWizardAuth, DiscardWizard, RetryWizard,
+    SearchWizardOperations, SelectWizardTools, get_wizard,
 };
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, ChoiceBox, ConfirmButton, ErrorBanner, INPUT, parameters_line};
+use crate::components::{
+    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ConfirmButton, DestructiveMark, ErrorBanner, INPUT,
+    MethodBadge, parameters_line,
+};
 use crate::model::{ClientAuth, Tier};
 use crate::pages::{ConnectPanel, ConnectTarget};
 use crate::spec::FREE_MAX_TOOLS;
 use crate::wizard::{
-    Activated, ConfigureAuth, ProcessingStatus, SelectTools, StartWizard, ToolChoice, WizardStep, WizardView,
+    Activated, AddOperation, ConfigureAuth, ProcessingStatus, SelectTools, StartWizard, ToolChoice, WizardStep,
+    WizardView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -156,6 +161,8 @@ pub fn WizardPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let wizard = Resource::new(move || (id(), tick.get()), |(id, _)| get_wizard(id));
     let activated: RwSignal<Option<Activated>> = RwSignal::new(None);
+    // The ticked candidates outlive a reload of the wizard (adding an operation reloads it).
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let refresh = Callback::new(move |()| tick.update(|t| *t += 1));
     Effect::new(move |_| {
         if let Some(Ok(view)) = wizard.get()
@@ -175,7 +182,7 @@ pub fn WizardPage() -> impl IntoView {
                         _ => Tier::Free,
                     };
                     match wizard.await {
-                        Ok(view) => view! { <WizardSteps view tier refresh activated/> }.into_any(),
+                        Ok(view) => view! { <WizardSteps view tier refresh activated chosen/> }.into_any(),
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     }
                 })}
@@ -190,6 +197,7 @@ fn WizardSteps(
     tier: Tier,
     refresh: Callback<()>,
     activated: RwSignal<Option<Activated>>,
+    chosen: RwSignal<Vec<String>>,
 ) -> impl IntoView {
     let step = view.step;
     let discard = (step != WizardStep::Complete).then(|| {
@@ -207,7 +215,7 @@ fn WizardSteps(
     let body = match (view.step, view.processing_status) {
         (WizardStep::Describe, ProcessingStatus::Processing) => view! { <Processing view/> }.into_any(),
         (WizardStep::Describe, _) => view! { <Failed view refresh/> }.into_any(),
-        (WizardStep::Actions, _) => view! { <ActionsStep view tier refresh/> }.into_any(),
+        (WizardStep::Actions, _) => view! { <ActionsStep view tier refresh chosen/> }.into_any(),
         (WizardStep::Auth, _) => view! { <AuthStep view refresh/> }.into_any(),
         (WizardStep::Deploy, _) => view! { <DeployStep view tier refresh activated/> }.into_any(),
         (WizardStep::Complete, _) => view! { <CompleteStep activated/> }.into_any(),
@@ -298,9 +306,124 @@ fn Failed(view: WizardView, refresh: Callback<()>) -> impl IntoView {
     }
 }
 
+/// Searches every operation of the wizard's document and adds one to the
+/// proposal (ticked, when the tier allows another).
+#[component]
+fn OperationSearch(
+    id: String,
+    chosen: RwSignal<Vec<String>>,
+    limit: Option<usize>,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let search = ServerAction::<SearchWizardOperations>::new();
+    let add = ServerAction::<AddWizardOperation>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = add.value().get() {
+            let added = view.proposal.and_then(|p| p.candidates.last().map(|c| c.tool.name.clone()));
+            if let Some(name) = added {
+                chosen.update(|c| {
+                    if !c.contains(&name) && limit.is_none_or(|max| c.len() < max) {
+                        c.push(name);
+                    }
+                });
+            }
+            refresh.run(());
+        }
+    });
+    let search_id = id.clone();
+    let run = move || {
+        search.dispatch(SearchWizardOperations { id: search_id.clone(), query: query.get_untracked(), offset: 0 });
+    };
+    let results = move || {
+        let id = id.clone();
+        search.value().get().map(move |result| match result {
+            Err(error) => view! { <ErrorBanner error id="operation-search-error"/> }.into_any(),
+            Ok(page) => {
+                let shown = page.operations.len();
+                let count = match page.total {
+                    0 => "No operation matches.".to_owned(),
+                    total if total > shown => format!("{total} operations match; the first {shown} are shown."),
+                    total => format!("{total} operations match."),
+                };
+                let rows = page
+                    .operations
+                    .into_iter()
+                    .map(|found| {
+                        let name = found.operation.name.clone();
+                        let id = id.clone();
+                        let label = format!("Add {name}");
+                        let key = name.clone();
+                        view! {
+                            <li class="flex flex-wrap items-center gap-2 py-2" data-operation=key>
+                                <MethodBadge method=found.operation.method/>
+                                <code class="break-all text-xs">{found.operation.path.clone()}</code>
+                                {found.destructive.then(|| view! { <DestructiveMark/> })}
+                                <span class="min-w-0 flex-1 text-sm text-slate-700">{found.operation.summary.clone()}</span>
+                                {if found.proposed {
+                                    view! { <span class="text-xs text-slate-600">"Proposed"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class=BUTTON_SECONDARY
+                                            aria-label=label
+                                            disabled=move || add.pending().get()
+                                            on:click=move |_| {
+                                                add.dispatch(AddWizardOperation {
+                                                    id: id.clone(),
+                                                    input: AddOperation { operation: name.clone() },
+                                                });
+                                            }
+                                        >
+                                            "Add"
+                                        </button>
+                                    }
+                                        .into_any()
+                                }}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <p id="operation-count" class="mt-3 text-sm text-slate-700" aria-live="polite">{count}</p>
+                    <ul id="operations" class="divide-y divide-slate-100">{rows}</ul>
+                }
+                .into_any()
+            }
+        })
+    };
+    view! {
+        <section id="operation-search" class="mt-6 rounded-xl border border-slate-200 bg-white p-4">
+            <h2 class="font-medium">"Not the operation you want?"</h2>
+            <p class="text-sm text-slate-600">"Search every operation of the document by method, path or words, and add any of them."</p>
+            <form
+                class="mt-2 flex gap-2"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    run();
+                }
+            >
+                <input
+                    id="operation-query"
+                    type="search"
+                    class=INPUT
+                    aria-label="Search the document's operations"
+                    placeholder="e.g. POST customers"
+                    prop:value=query
+                    on:input=move |ev| query.set(event_target_value(&ev))
+                />
+                <button type="submit" class=BUTTON_SECONDARY disabled=move || search.pending().get()>"Search"</button>
+            </form>
+            {results}
+            <ActionError value=add.value()/>
+        </section>
+    }
+}
+
 /// Step 2: tick the tools to keep, edit their names and descriptions.
 #[component]
-fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl IntoView {
+fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
     let select = ServerAction::<SelectWizardTools>::new();
     let proposal = view.proposal.clone().unwrap_or_else(|| crate::wizard::Proposal {
         name: String::new(),
@@ -309,7 +432,7 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
         notes: vec![],
     });
     let notes = proposal.notes.clone();
-    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let searchable = view.searchable;
     let limit = (tier == Tier::Free).then_some(FREE_MAX_TOOLS);
     let edits: BTreeMap<String, (RwSignal<String>, RwSignal<String>)> = proposal
         .candidates
@@ -374,6 +497,8 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
                     let (name, description) = edits[&key];
                     let parameters = parameters_line(&candidate.tool.input_schema);
                     let summary = crate::wizard::action_summary(&candidate.tool);
+                    let method = candidate.tool.action.method;
+                    let destructive = candidate.tool.effective_annotations().destructive;
                     view! {
                         <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-candidate=key.clone()>
                             <div class="flex items-start gap-3">
@@ -392,7 +517,11 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
                                         prop:value=description
                                         on:input=move |ev| description.set(event_target_value(&ev))
                                     ></textarea>
-                                    <p class="break-all font-mono text-xs text-slate-600">{summary}</p>
+                                    <p class="flex flex-wrap items-center gap-2">
+                                        <MethodBadge method/>
+                                        {destructive.then(|| view! { <DestructiveMark/> })}
+                                        <span class="break-all font-mono text-xs text-slate-600">{summary}</span>
+                                    </p>
                                     <p class="text-xs text-slate-500">
                                         {parameters}
                                     </p>
@@ -404,6 +533,7 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>) -> impl Into
                 })
                 .collect_view()}
         </ul>
+        {searchable.then(|| view! { <OperationSearch id=view.id.clone() chosen limit refresh/> })}
         <div class="mt-6 flex items-center gap-3">
             <button
                 id="continue-actions"

@@ -9,6 +9,7 @@
 //! - [`mcp`] adapts a `Live` to rmcp; [`dispatch`] is the `/mcp/{slug}` handler.
 
 pub mod access;
+pub mod body;
 pub mod caller;
 pub mod calllog;
 pub mod dispatch;
@@ -17,6 +18,7 @@ pub mod mcp;
 pub mod outbound;
 pub mod quota;
 pub mod render;
+pub mod serialize;
 pub mod ssrf;
 
 pub use access::HostRules;

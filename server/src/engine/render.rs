@@ -1,13 +1,11 @@
 //! Turning a tool call into an HTTP request (pure: no I/O).
 
-use app::spec::{HttpAction, Param, Placement, RequestBody, Segment, parse_template, sole_arg, split_url};
+use super::body::{Body, render_body};
+use super::serialize::{self, How};
+use app::spec::{HttpAction, Param, Place, Placement, Segment, Style, parse_template, sole_arg, split_url};
 use base64::Engine;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-/// Everything in a path segment but unreserved characters is encoded, `/` included.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +13,8 @@ pub struct Rendered {
     pub method: reqwest::Method,
     pub url: url::Url,
     pub headers: Vec<(String, String)>,
-    pub body: Option<(&'static str, Vec<u8>)>,
+    /// Content-Type and bytes.
+    pub body: Option<Body>,
 }
 
 /// Secrets by credential name, decrypted for one mounted server.
@@ -30,26 +29,17 @@ fn err<T>(message: impl Into<String>) -> Result<T, RenderError> {
     Err(RenderError(message.into()))
 }
 
-/// The text an argument contributes to a URL, query, header or form value.
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(_) | Value::Number(_) => Some(value.to_string()),
-        Value::Array(_) | Value::Object(_) => Some(value.to_string()),
-    }
-}
-
-/// Fills a template. `None` when it refers to an argument that is absent.
-fn fill(template: &str, args: &Map<String, Value>, encode: bool) -> Result<Option<String>, RenderError> {
+/// Fills a template as text (`encode`: each argument as an encoded path
+/// segment). `None` when it refers to an argument that is absent.
+pub(super) fn fill(template: &str, args: &Map<String, Value>, encode: bool) -> Result<Option<String>, RenderError> {
     let segments = parse_template(template).map_err(RenderError)?;
     let mut out = String::new();
     for segment in segments {
         match segment {
             Segment::Text(text) => out.push_str(&text),
-            Segment::Arg(name) => match args.get(&name).and_then(scalar_text) {
+            Segment::Arg(name) => match args.get(&name).and_then(serialize::text) {
                 None => return Ok(None),
-                Some(text) if encode => out.extend(utf8_percent_encode(&text, PATH_SEGMENT)),
+                Some(text) if encode => out.push_str(&serialize::encode(&text, false)),
                 Some(text) => out.push_str(&text),
             },
         }
@@ -57,53 +47,74 @@ fn fill(template: &str, args: &Map<String, Value>, encode: bool) -> Result<Optio
     Ok(Some(out))
 }
 
-/// Name/value pairs from params; a sole-placeholder param bound to an array
-/// of scalars repeats (`?tag=a&tag=b`).
-fn pairs(params: &[Param], args: &Map<String, Value>) -> Result<Vec<(String, String)>, RenderError> {
-    let mut out = Vec::new();
-    for param in params {
-        if let Some(Value::Array(items)) = sole_arg(&param.value).and_then(|name| args.get(&name)) {
-            for item in items {
-                if let Some(text) = scalar_text(item) {
-                    out.push((param.name.clone(), text));
+/// The path with its arguments expanded per their styles (`simple` unless
+/// the action says otherwise). `None` when an argument is absent.
+fn fill_path(path: &str, action: &HttpAction, args: &Map<String, Value>) -> Result<Option<String>, RenderError> {
+    let mut out = String::new();
+    for segment in parse_template(path).map_err(RenderError)? {
+        match segment {
+            Segment::Text(text) => out.push_str(&text),
+            Segment::Arg(arg) => {
+                let styled = action.path_styles.iter().find(|s| s.arg == arg);
+                let (style, explode) = styled.map_or((Style::Simple, false), |s| (s.style, s.explode));
+                let name = styled.and_then(|s| s.name.as_deref()).unwrap_or(&arg);
+                match args.get(&arg).and_then(|value| serialize::path(name, value, style, explode)) {
+                    Some(text) => out.push_str(&text),
+                    None => return Ok(None),
                 }
             }
-            continue;
         }
-        if let Some(value) = fill(&param.value, args, false)? {
-            out.push((param.name.clone(), value));
+    }
+    Ok(Some(out))
+}
+
+/// `.` or `..`, in any spelling a URL parser resolves.
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase().replace("%2e", ".");
+    lower == "." || lower == ".."
+}
+
+/// The encoded query fragments of params: a param that is exactly one
+/// argument is written per its style; any other is filled in as text.
+fn query_fragments(params: &[Param], args: &Map<String, Value>) -> Result<Vec<String>, RenderError> {
+    let mut out = Vec::new();
+    for param in params {
+        match sole_arg(&param.value) {
+            Some(arg) => {
+                if let Some(value) = args.get(&arg) {
+                    let how = How {
+                        style: param.style_in(Place::Query),
+                        explode: param.explode_in(Place::Query),
+                        allow_reserved: param.allow_reserved,
+                    };
+                    out.extend(serialize::query(&param.name, value, how));
+                }
+            }
+            None => out.extend(fill(&param.value, args, false)?.map(|text| {
+                let encode = |t: &str| serialize::encode(t, param.allow_reserved);
+                format!("{}={}", encode(&param.name), encode(&text))
+            })),
         }
     }
     Ok(out)
 }
 
-/// Substitutes arguments into a JSON body template.
-fn fill_json(template: &Value, args: &Map<String, Value>) -> Result<Option<Value>, RenderError> {
-    Ok(match template {
-        Value::String(text) => match sole_arg(text) {
-            Some(name) => args.get(&name).cloned(),
-            None => fill(text, args, false)?.map(Value::String),
-        },
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                if let Some(value) = fill_json(item, args)? {
-                    out.push(value);
-                }
+/// Header name/value pairs (`simple` style for arrays and objects).
+fn header_pairs(params: &[Param], args: &Map<String, Value>) -> Result<Vec<(String, String)>, RenderError> {
+    let mut out = Vec::new();
+    for param in params {
+        let value = match sole_arg(&param.value) {
+            Some(arg) => args.get(&arg).and_then(|value| serialize::header(value, param.explode_in(Place::Header))),
+            None => fill(&param.value, args, false)?,
+        };
+        if let Some(value) = value {
+            if value.contains(['\r', '\n']) {
+                return err(format!("the value for header `{}` contains a line break", param.name));
             }
-            Some(Value::Array(out))
+            out.push((param.name.clone(), value));
         }
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (key, item) in map {
-                if let Some(value) = fill_json(item, args)? {
-                    out.insert(key.clone(), value);
-                }
-            }
-            Some(Value::Object(out))
-        }
-        other => Some(other.clone()),
-    })
+    }
+    Ok(out)
 }
 
 /// Builds the request for `action` with `args`, adding the credential the
@@ -115,32 +126,15 @@ pub fn render(action: &HttpAction, args: &Map<String, Value>, secrets: &Secrets)
         Some((path, query)) => (path, Some(query)),
         None => (parts.rest, None),
     };
-    let Some(path) = fill(path, args, true)? else {
+    let Some(path) = fill_path(path, action, args)? else {
         return err("a path argument is missing");
     };
-    let mut text = format!("{}://{}{}", parts.scheme, parts.authority, if path.is_empty() { "/" } else { &path });
-    if let Some(query) = literal_query {
-        text.push('?');
-        text.push_str(query);
+    if path.split('/').any(is_dot_segment) {
+        return err("a path argument may not be `.` or `..`");
     }
-    let mut url =
-        url::Url::parse(&text).map_err(|e| RenderError(format!("the request URL `{text}` is invalid: {e}")))?;
-    let template_host = url::Url::parse(&format!("{}://{}/", parts.scheme, parts.authority))
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned));
-    if url.host_str().map(str::to_owned) != template_host {
-        return err("the rendered URL's host differs from the action's host");
-    }
-
-    let query = pairs(&action.query, args)?;
-    let mut headers = pairs(&action.headers, args)?;
-    for (name, value) in &headers {
-        if value.contains(['\r', '\n']) {
-            return err(format!("the value for header `{name}` contains a line break"));
-        }
-    }
-    let mut query = query;
-
+    let mut query: Vec<String> = literal_query.filter(|q| !q.is_empty()).map(str::to_owned).into_iter().collect();
+    query.extend(query_fragments(&action.query, args)?);
+    let mut headers = header_pairs(&action.headers, args)?;
     if let Some(auth) = &action.auth {
         let Some(secret) = secrets.get(&auth.credential) else {
             return err(format!(
@@ -151,28 +145,30 @@ pub fn render(action: &HttpAction, args: &Map<String, Value>, secrets: &Secrets)
         match &auth.placement {
             Placement::Bearer => headers.push(("authorization".into(), format!("Bearer {secret}"))),
             Placement::Header { name } => headers.push((name.clone(), secret.clone())),
-            Placement::Query { name } => query.push((name.clone(), secret.clone())),
+            Placement::Query { name } => {
+                query.push(format!("{}={}", serialize::encode(name, false), serialize::encode(secret, false)))
+            }
             Placement::Basic => headers.push((
                 "authorization".into(),
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(secret)),
             )),
         }
     }
+    let mut text = format!("{}://{}{}", parts.scheme, parts.authority, if path.is_empty() { "/" } else { &path });
     if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        text.push('?');
+        text.push_str(&query.join("&"));
     }
-
+    let url = url::Url::parse(&text).map_err(|e| RenderError(format!("the request URL `{text}` is invalid: {e}")))?;
+    let template_host = url::Url::parse(&format!("{}://{}/", parts.scheme, parts.authority))
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    if url.host_str().map(str::to_owned) != template_host {
+        return err("the rendered URL's host differs from the action's host");
+    }
     let body = match &action.body {
         None => None,
-        Some(RequestBody::Json { value }) => {
-            let value = fill_json(value, args)?.unwrap_or(Value::Null);
-            Some(("application/json", serde_json::to_vec(&value).expect("JSON values serialize")))
-        }
-        Some(RequestBody::Form { fields }) => {
-            let fields = pairs(fields, args)?;
-            let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-            Some(("application/x-www-form-urlencoded", encoded.into_bytes()))
-        }
+        Some(body) => render_body(body, args)?,
     };
     let method = reqwest::Method::from_bytes(action.method.as_str().as_bytes()).expect("known methods parse");
     Ok(Rendered { method, url, headers, body })
@@ -181,7 +177,7 @@ pub fn render(action: &HttpAction, args: &Map<String, Value>, secrets: &Secrets)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::spec::{CredentialUse, HttpMethod, ResponseShape};
+    use app::spec::{CredentialUse, HttpMethod, PathStyle, RequestBody, ResponseShape};
     use serde_json::json;
 
     fn action(method: HttpMethod, url: &str) -> HttpAction {
@@ -192,6 +188,7 @@ mod tests {
             headers: vec![],
             body: None,
             auth: None,
+            path_styles: vec![],
             response: ResponseShape::default(),
         }
     }
@@ -214,7 +211,7 @@ mod tests {
         a.query = vec![Param::new("q", "{q}"), Param::new("limit", "{limit}"), Param::new("tag", "{tags}")];
         a.headers = vec![Param::new("X-Trace", "t-{trace}"), Param::new("Accept", "application/json")];
         let r = render(&a, &args(json!({"q": "cats & dogs", "tags": ["a", "b"]})), &Secrets::new()).unwrap();
-        assert_eq!(r.url.query(), Some("q=cats+%26+dogs&tag=a&tag=b"));
+        assert_eq!(r.url.query(), Some("q=cats%20%26%20dogs&tag=a&tag=b"));
         assert_eq!(r.headers, vec![("Accept".to_owned(), "application/json".to_owned())]);
     }
 
@@ -223,6 +220,7 @@ mod tests {
         let mut a = action(HttpMethod::Post, "https://api.example.com/pets");
         a.body = Some(RequestBody::Json {
             value: json!({"name": "{name}", "age": "{age}", "note": "hi {name}", "tags": ["{tag}", "fixed"], "gone": "{missing}"}),
+            optional: false,
         });
         let r = render(&a, &args(json!({"name": "Rex", "age": 3, "tag": true})), &Secrets::new()).unwrap();
         let (kind, bytes) = r.body.unwrap();
@@ -236,7 +234,7 @@ mod tests {
         let mut a = action(HttpMethod::Post, "https://api.example.com/form");
         a.body = Some(RequestBody::Form { fields: vec![Param::new("name", "{name}"), Param::new("kind", "dog")] });
         let r = render(&a, &args(json!({"name": "R&x"})), &Secrets::new()).unwrap();
-        assert_eq!(r.body.unwrap(), ("application/x-www-form-urlencoded", b"name=R%26x&kind=dog".to_vec()));
+        assert_eq!(r.body.unwrap(), ("application/x-www-form-urlencoded".to_owned(), b"name=R%26x&kind=dog".to_vec()));
     }
 
     #[test]
@@ -276,5 +274,42 @@ mod tests {
             let r = render(&a, &args(json!({"p": evil})), &Secrets::new()).unwrap();
             assert_eq!(r.url.host_str(), Some("api.example.com"), "{evil}");
         }
+    }
+
+    #[test]
+    fn arguments_cannot_climb_the_path() {
+        let a = action(HttpMethod::Get, "https://api.example.com/v1/files/{p}/meta");
+        for evil in ["..", "."] {
+            let e = render(&a, &args(json!({"p": evil})), &Secrets::new()).unwrap_err();
+            assert!(e.0.contains("may not be `.` or `..`"), "{evil}: {e}");
+        }
+        let r = render(&a, &args(json!({"p": "%2e%2E"})), &Secrets::new()).unwrap();
+        assert_eq!(r.url.path(), "/v1/files/%252e%252E/meta", "a percent sign is data, encoded");
+        let r = render(&a, &args(json!({"p": "..."})), &Secrets::new()).unwrap();
+        assert_eq!(r.url.path(), "/v1/files/.../meta");
+    }
+
+    #[test]
+    fn styles_shape_paths_queries_and_headers() {
+        let mut a = action(HttpMethod::Get, "https://api.example.com/items/{ids}/{point}?v=2");
+        a.path_styles = vec![
+            PathStyle { arg: "ids".into(), style: Style::Label, explode: true, name: None },
+            PathStyle { arg: "point".into(), style: Style::Matrix, explode: false, name: Some("pt".into()) },
+        ];
+        a.query = vec![
+            Param::new("tags", "{tags}").styled(Style::PipeDelimited, false),
+            Param::new("created", "{created}").styled(Style::DeepObject, true),
+            Param::new("cb", "{cb}"),
+        ];
+        a.query[2].allow_reserved = true;
+        a.headers = vec![Param::new("X-Ids", "{ids}")];
+        let given = args(json!({"ids": [1, 2], "point": [3, 4], "tags": ["a b", "c"], "created": {"gt": 1},
+            "cb": "https://x.test/?a=1"}));
+        let r = render(&a, &given, &Secrets::new()).unwrap();
+        assert_eq!(
+            r.url.as_str(),
+            "https://api.example.com/items/.1.2/;pt=3,4?v=2&tags=a%20b|c&created[gt]=1&cb=https://x.test/?a=1"
+        );
+        assert_eq!(r.headers, vec![("X-Ids".to_owned(), "1,2".to_owned())]);
     }
 }

@@ -8,8 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-/// Largest OpenAPI document accepted (pasted or fetched).
-pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+/// Largest OpenAPI document accepted (pasted or fetched). The largest public
+/// descriptions are about 13 MB; parsing one takes about 7× its size in
+/// memory, and [`crate::wizards`] parses at most two at once.
+pub const MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
 /// Operations read from one document. Naming and ranking them is linear.
 pub const MAX_OPERATIONS: usize = 10_000;
 /// Schema nodes (objects, arrays and values) of one tool's arguments, after

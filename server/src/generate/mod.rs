@@ -15,7 +15,7 @@ pub mod rank;
 
 use crate::engine::outbound::Outbound;
 use app::spec::{ServerSpec, SpecLimits, ToolSpec, validate};
-use app::wizard::{Candidate, Proposal};
+use app::wizard::{Candidate, OperationInfo, Proposal};
 use budget::{Budget, IMPORT_TIME, MAX_DOCUMENT_BYTES};
 use llm::{Llm, Turn, json_in};
 use openapi::Prepared;
@@ -37,6 +37,16 @@ pub struct Request {
     pub openapi_document: Option<String>,
 }
 
+/// What generation produced.
+#[derive(Debug)]
+pub struct Generated {
+    pub proposal: Proposal,
+    /// The document's text when it was fetched by URL (so it can be kept).
+    pub fetched: Option<String>,
+    /// Every operation of the document (empty without one).
+    pub operations: Vec<OperationInfo>,
+}
+
 /// Produces a proposal, or a message saying what went wrong.
 ///
 /// `imports` bounds how many documents are parsed at once across all jobs
@@ -46,7 +56,7 @@ pub async fn generate(
     outbound: &Outbound,
     llm: Option<&Llm>,
     imports: &tokio::sync::Semaphore,
-) -> Result<Proposal, String> {
+) -> Result<Generated, String> {
     let has_openapi = request.openapi_url.is_some() || request.openapi_document.is_some();
     if !has_openapi && llm.is_none() {
         return Err("nothing to generate tools from: give an OpenAPI document (a URL or pasted), or ask the operator \
@@ -54,30 +64,60 @@ pub async fn generate(
             .into());
     }
     let want = if llm.is_some() { LLM_CHOICES } else { MAX_CANDIDATES };
-    let prepared = if has_openapi { Some(load_openapi(request, outbound, want, imports).await?) } else { None };
-    match (prepared, llm) {
-        (Some(prepared), None) => Ok(from_openapi(prepared)),
-        (Some(prepared), Some(llm)) => refine_with_llm(&request.description, prepared, llm).await,
-        (None, Some(llm)) => invent_with_llm(&request.description, llm).await,
+    let (prepared, fetched) = match has_openapi {
+        true => {
+            let (prepared, fetched) = load_openapi(request, outbound, want, imports).await?;
+            (Some(prepared), fetched)
+        }
+        false => (None, None),
+    };
+    let operations = prepared.as_ref().map(|p| p.operations.clone()).unwrap_or_default();
+    let proposal = match (prepared, llm) {
+        (Some(prepared), None) => from_openapi(prepared),
+        (Some(prepared), Some(llm)) => refine_with_llm(&request.description, prepared, llm).await?,
+        (None, Some(llm)) => invent_with_llm(&request.description, llm).await?,
         (None, None) => unreachable!("checked above"),
-    }
+    };
+    Ok(Generated { proposal, fetched, operations })
 }
 
+/// Imports the document; gives back its text when it was fetched.
 async fn load_openapi(
     request: &Request,
     outbound: &Outbound,
     want: usize,
     imports: &tokio::sync::Semaphore,
-) -> Result<Prepared, String> {
+) -> Result<(Prepared, Option<String>), String> {
     let (text, url) = match (&request.openapi_document, &request.openapi_url) {
         (Some(text), _) => (text.clone(), None),
         (None, Some(url)) => fetch_document(url, outbound).await?,
         (None, None) => unreachable!("only called with a document or a URL"),
     };
+    let fetched = url.is_some();
     let description = request.description.clone();
     let _permit = imports.acquire().await.map_err(|_| "the server is shutting down".to_owned())?;
-    import_off_thread(move || openapi::prepare(&text, url.as_ref(), &description, want, &mut Budget::new(IMPORT_TIME)))
-        .await
+    let (prepared, text) = import_off_thread(move || {
+        let prepared = openapi::prepare(&text, url.as_ref(), &description, want, &mut Budget::new(IMPORT_TIME))?;
+        Ok((prepared, text))
+    })
+    .await?;
+    Ok((prepared, fetched.then_some(text)))
+}
+
+/// Builds one named operation of a document (to add it to a proposal).
+pub async fn build_operation(
+    text: String,
+    document_url: Option<url::Url>,
+    name: String,
+    imports: &tokio::sync::Semaphore,
+) -> Result<Candidate, String> {
+    let _permit = imports.acquire().await.map_err(|_| "the server is shutting down".to_owned())?;
+    let built = import_off_thread(move || {
+        openapi::build_named(&text, document_url.as_ref(), &name, &mut Budget::new(IMPORT_TIME))
+    })
+    .await?;
+    check_tools(std::slice::from_ref(&built.tool))?;
+    Ok(Candidate { operation: Some(built.tool.name.clone()), tool: built.tool, source: built.source, score: None })
 }
 
 async fn fetch_document(url: &str, outbound: &Outbound) -> Result<(String, Option<url::Url>), String> {
@@ -129,7 +169,12 @@ fn from_openapi(prepared: Prepared) -> Proposal {
         .ranked
         .into_iter()
         .take(MAX_CANDIDATES)
-        .map(|(op, score)| Candidate { tool: op.tool, source: op.source, score: Some(rounded(score)) })
+        .map(|(op, score)| Candidate {
+            operation: Some(op.tool.name.clone()),
+            tool: op.tool,
+            source: op.source,
+            score: Some(rounded(score)),
+        })
         .collect();
     Proposal { name: prepared.title, description: prepared.description, candidates, notes: prepared.notes }
 }
@@ -147,7 +192,7 @@ const FORMAT: &str = r#"A tool is a JSON object:
    "url": "https://api.example.com/v1/forecast/{city}",   // absolute; {arg} only in the path; path args must be required
    "query": [{"name": "units", "value": "{units}"}],       // optional
    "headers": [{"name": "Accept", "value": "application/json"}],  // optional; never Authorization
-   "body": {"type": "json", "value": {"text": "{text}"}},  // optional, not for GET; or {"type": "form", "fields": [...]}
+   "body": {"type": "json", "value": {"text": "{text}"}},  // optional, not for GET; or {"type": "form", "fields": [...]}, {"type": "multipart", "parts": [...]}
    "auth": {"credential": "api_key", "placement": {"in": "header", "name": "X-Api-Key"}}  // optional; "in": bearer|header|query|basic
  }}
 Every {placeholder} must be a property of input_schema."#;
@@ -175,7 +220,12 @@ async fn invent_with_llm(description: &str, llm: &Llm) -> Result<Proposal, Strin
         check_tools(&tools)?;
         let candidates = tools
             .into_iter()
-            .map(|tool| Candidate { tool, source: format!("proposed by {}", llm.model()), score: None })
+            .map(|tool| Candidate {
+                tool,
+                source: format!("proposed by {}", llm.model()),
+                score: None,
+                operation: None,
+            })
             .collect();
         Ok(Proposal { name, description: summary, candidates, notes: Vec::new() })
     };
@@ -233,11 +283,14 @@ async fn refine_with_llm(description: &str, prepared: Prepared, llm: &Llm) -> Re
                 tool.description = text.chars().take(1000).collect();
             }
             chosen.push(index);
-            tools.push((tool, format!("{}, chosen by {}", operations[index].0.source, llm.model())));
+            let source = format!("{}, chosen by {}", operations[index].0.source, llm.model());
+            tools.push((tool, source, operations[index].0.tool.name.clone()));
         }
-        check_tools(&tools.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>())?;
-        let mut candidates: Vec<Candidate> =
-            tools.into_iter().map(|(tool, source)| Candidate { tool, source, score: None }).collect();
+        check_tools(&tools.iter().map(|(t, _, _)| t.clone()).collect::<Vec<_>>())?;
+        let mut candidates: Vec<Candidate> = tools
+            .into_iter()
+            .map(|(tool, source, operation)| Candidate { tool, source, score: None, operation: Some(operation) })
+            .collect();
         // The rest of the ranked operations stay available to pick by hand.
         for (i, (op, score)) in operations.iter().enumerate() {
             if candidates.len() >= MAX_CANDIDATES {
@@ -250,6 +303,7 @@ async fn refine_with_llm(description: &str, prepared: Prepared, llm: &Llm) -> Re
                 tool: op.tool.clone(),
                 source: op.source.clone(),
                 score: Some(rounded(*score)),
+                operation: Some(op.tool.name.clone()),
             });
         }
         let name =

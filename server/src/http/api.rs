@@ -8,7 +8,7 @@ use app::model::{
     AppError, CallView, ClientAuth, ConnectedClient, CreateServer, OAuthAccess, ServerCreated, ServerView, Tier,
     TokenIssued, UpdateServer, UserView,
 };
-use app::wizard::{Activated, ConfigureAuth, SelectTools, StartWizard, WizardView};
+use app::wizard::{Activated, AddOperation, ConfigureAuth, OperationPage, SelectTools, StartWizard, WizardView};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -35,6 +35,8 @@ pub fn router() -> Router<super::AppState> {
         .route("/wizard/{id}", get(get_wizard).delete(discard_wizard))
         .route("/wizard/{id}/retry", post(retry_wizard))
         .route("/wizard/{id}/tools", post(select_wizard_tools))
+        .route("/wizard/{id}/operations", get(search_wizard_operations))
+        .route("/wizard/{id}/candidates", post(add_wizard_candidate))
         .route("/wizard/{id}/auth", post(configure_wizard_auth))
         .route("/wizard/{id}/activate", post(activate_wizard))
         .merge(super::mcps_api::router())
@@ -319,6 +321,51 @@ async fn select_wizard_tools(
     Ok(Json(services.wizards.select_tools(&caller, &id, body).await?))
 }
 
+/// A search over the query string of `GET .../operations`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+struct OperationSearch {
+    /// Words that must all occur in the method, path, name, summary or tags.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    offset: usize,
+    /// At most 100 (default 50).
+    limit: Option<usize>,
+}
+
+/// Searches every operation of the wizard's OpenAPI document (not only the
+/// proposed ones), in document order.
+#[utoipa::path(get, path = "/api/v1/wizard/{id}/operations", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id"), OperationSearch),
+    responses((status = 200, body = OperationPage), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn search_wizard_operations(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::extract::Query(search): axum::extract::Query<OperationSearch>,
+) -> Result<Json<OperationPage>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    let limit = search.limit.unwrap_or(50);
+    Ok(Json(services.wizards.operations(&caller, &id, &search.q, search.offset, limit).await?))
+}
+
+/// Adds any operation of the document to the proposal (while choosing actions).
+#[utoipa::path(post, path = "/api/v1/wizard/{id}/candidates", tag = "wizard",
+    params(("id" = String, Path, description = "Wizard id")),
+    request_body = AddOperation,
+    responses((status = 200, body = WizardView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+async fn add_wizard_candidate(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AddOperation>,
+) -> Result<Json<WizardView>, ApiError> {
+    let caller = services.require_user(&headers).await?;
+    Ok(Json(services.wizards.add_operation(&caller, &id, body).await?))
+}
+
 /// Sets client auth and the upstream credentials (stored encrypted).
 #[utoipa::path(post, path = "/api/v1/wizard/{id}/auth", tag = "wizard",
     params(("id" = String, Path, description = "Wizard id")),
@@ -393,11 +440,12 @@ async fn not_found(method: axum::http::Method, OriginalUri(uri): OriginalUri) ->
         me, list_users, set_tier, create_server, list_servers, get_server, update_server, delete_server,
         deploy_server, disable_server, rotate_token, list_calls, list_connected_clients, revoke_connected_client,
         start_wizard, list_wizards, get_wizard,
-        discard_wizard, retry_wizard, select_wizard_tools, configure_wizard_auth, activate_wizard
+        discard_wizard, retry_wizard, select_wizard_tools, search_wizard_operations, add_wizard_candidate,
+        configure_wizard_auth, activate_wizard
     ),
     components(schemas(UserView, Tier, AppError, ErrorBody, SetTier, ServerView, CreateServer, ServerCreated, UpdateServer, TokenIssued, CallView,
         ConnectedClient, OAuthAccess, ClientAuth,
-        WizardView, StartWizard, SelectTools, ConfigureAuth, Activated)),
+        WizardView, StartWizard, SelectTools, ConfigureAuth, Activated, OperationPage, AddOperation)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;

@@ -15,7 +15,7 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/mcp/") {
         return next.run(request).await;
     }
-    // Starting a wizard may carry a pasted OpenAPI document (up to 5 MB).
+    // Starting a wizard may carry a pasted OpenAPI document (up to 32 MiB, escaped in JSON).
     let path = request.uri().path();
     let limit = match path {
         "/api/v1/wizard" | "/api/fn/wizard/start" => super::MAX_DOCUMENT_REQUEST_BYTES,

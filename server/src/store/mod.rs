@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod documents;
 pub mod health;
 pub mod jobs;
 pub mod machines;

@@ -8,10 +8,14 @@ use crate::{on_db, on_tx};
 #[derive(sqlx::FromRow)]
 pub struct WizardRow {
     pub id: String,
+    pub owner_id: String,
     pub description: String,
     pub openapi_url: Option<String>,
+    /// A pasted document stored by an earlier version (now in `documents`).
     pub openapi_document: Option<String>,
     pub openapi_document_bytes: Option<i64>,
+    /// The wizard's document, in `documents`.
+    pub document_sha256: Option<String>,
     pub wizard_step: String,
     pub processing_status: String,
     pub processing_error: Option<String>,
@@ -29,7 +33,7 @@ pub struct NewWizard<'a> {
     pub owner_id: &'a str,
     pub description: &'a str,
     pub openapi_url: Option<&'a str>,
-    pub openapi_document: Option<&'a str>,
+    pub document_sha256: Option<&'a str>,
     pub step: &'a str,
     pub processing: &'a str,
     pub at: i64,
@@ -46,7 +50,7 @@ pub struct StateColumns<'a> {
 macro_rules! select_wizards {
     ($rest:literal) => {
         concat!(
-            "select id, description, openapi_url, openapi_document, openapi_document_bytes, wizard_step,
+            "select id, owner_id, description, openapi_url, openapi_document, openapi_document_bytes, document_sha256, wizard_step,
                     processing_status, processing_error, proposal, selected, client_auth, server_id, created_at,
                     updated_at from wizards ",
             $rest
@@ -104,33 +108,28 @@ impl WizardStore {
         .await)
     }
 
-    /// How many unfinished wizards the owner has, and the bytes of pasted
-    /// documents they still hold.
-    pub async fn room(&self, tx: &mut Tx, owner_id: &str) -> sqlx::Result<(i64, i64)> {
-        let (count, bytes): (i64, Option<i64>) = on_tx!(tx, conn => sqlx::query_as(
-            "select count(*), cast(sum(case when openapi_document is null then 0 else openapi_document_bytes end)
-                                   as bigint)
-             from wizards where owner_id = $1 and wizard_step <> 'complete'",
+    /// How many unfinished wizards the owner has.
+    pub async fn unfinished_count(&self, tx: &mut Tx, owner_id: &str) -> sqlx::Result<i64> {
+        let (count,): (i64,) = on_tx!(tx, conn => sqlx::query_as(
+            "select count(*) from wizards where owner_id = $1 and wizard_step <> 'complete'",
         )
         .bind(owner_id)
         .fetch_one(conn)
         .await)?;
-        Ok((count, bytes.unwrap_or(0)))
+        Ok(count)
     }
 
     pub async fn insert(&self, tx: &mut Tx, wizard: NewWizard<'_>) -> sqlx::Result<()> {
-        let bytes = wizard.openapi_document.map(|d| d.len() as i64);
         on_tx!(tx, conn => sqlx::query(
-            "insert into wizards (id, owner_id, description, openapi_url, openapi_document, openapi_document_bytes,
-                                  wizard_step, processing_status, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "insert into wizards (id, owner_id, description, openapi_url, document_sha256, wizard_step,
+                                  processing_status, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(wizard.id)
         .bind(wizard.owner_id)
         .bind(wizard.description)
         .bind(wizard.openapi_url)
-        .bind(wizard.openapi_document)
-        .bind(bytes)
+        .bind(wizard.document_sha256)
         .bind(wizard.step)
         .bind(wizard.processing)
         .bind(wizard.at)
@@ -138,6 +137,16 @@ impl WizardStore {
         .execute(conn)
         .await
         .map(|_| ()))
+    }
+
+    /// Points a wizard at its stored document.
+    pub async fn set_document(&self, tx: &mut Tx, id: &str, sha256: &str) -> sqlx::Result<()> {
+        on_tx!(tx, conn => sqlx::query("update wizards set document_sha256 = $1 where id = $2")
+            .bind(sha256)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|_| ()))
     }
 
     /// Moves a wizard from `from` to `to` (compare-and-set); `false`: it was
@@ -166,7 +175,8 @@ impl WizardStore {
         .map(|done| done.rows_affected() == 1))
     }
 
-    /// Stores the proposal and drops the pasted document (it has served).
+    /// Stores the proposal (and drops a document an earlier version stored
+    /// in the row: it has served).
     pub async fn set_proposal(&self, tx: &mut Tx, id: &str, proposal: &str) -> sqlx::Result<()> {
         on_tx!(tx, conn => sqlx::query("update wizards set proposal = $1, openapi_document = null where id = $2")
             .bind(proposal)
@@ -195,11 +205,11 @@ impl WizardStore {
             .map(|_| ()))
     }
 
-    pub async fn delete(&self, owner_id: &str, id: &str) -> sqlx::Result<()> {
-        on_db!(&self.db, pool => sqlx::query("delete from wizards where id = $1 and owner_id = $2")
+    pub async fn delete(&self, tx: &mut Tx, owner_id: &str, id: &str) -> sqlx::Result<()> {
+        on_tx!(tx, conn => sqlx::query("delete from wizards where id = $1 and owner_id = $2")
             .bind(id)
             .bind(owner_id)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|_| ()))
     }

@@ -5,10 +5,10 @@
 use super::Wizards;
 use crate::db::health::RETRY_AFTER_SECS;
 use crate::error::ResultExt;
-use crate::generate::{self, budget::JOB_TIME};
+use crate::generate::{self, Generated, budget::JOB_TIME};
 use crate::jobs::{Claim, Finish, MAX_ATTEMPTS};
 use app::model::AppError;
-use app::wizard::{Proposal, WizardEvent};
+use app::wizard::WizardEvent;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +21,7 @@ impl Wizards {
     /// (then nothing is stored: the queue hands the job back or it was
     /// discarded).
     pub(crate) async fn run_job(&self, claim: Claim, wizard_id: String, cancel: CancellationToken) {
-        let outcome = if claim.attempts > MAX_ATTEMPTS {
+        let mut outcome = if claim.attempts > MAX_ATTEMPTS {
             Err(format!(
                 "generating was interrupted {} times (the server stopped while it ran); press Retry to try again",
                 claim.attempts - 1
@@ -37,7 +37,7 @@ impl Wizards {
         };
         let started = tokio::time::Instant::now();
         loop {
-            match self.finish(&claim, &wizard_id, &outcome).await {
+            match self.finish(&claim, &wizard_id, &mut outcome).await {
                 Ok(()) => return,
                 Err(AppError::Unavailable { .. }) if started.elapsed() < STORE_PATIENCE && !cancel.is_cancelled() => {
                     tokio::time::sleep(Duration::from_secs(u64::from(RETRY_AFTER_SECS))).await;
@@ -50,17 +50,21 @@ impl Wizards {
         }
     }
 
-    async fn generate(&self, wizard_id: &str) -> Result<Proposal, String> {
+    async fn generate(&self, wizard_id: &str) -> Result<Generated, String> {
         let row = self
             .store
             .by_id(wizard_id)
             .await
             .map_err(|e| format!("the wizard could not be loaded: {e}"))?
             .ok_or_else(|| "the wizard was discarded".to_owned())?;
+        let document = match (&row.document_sha256, row.openapi_document) {
+            (Some(sha256), _) => Some(self.document_text(&row.owner_id, sha256).await?),
+            (None, legacy) => legacy,
+        };
         let request = generate::Request {
             description: row.description,
             openapi_url: row.openapi_url,
-            openapi_document: row.openapi_document,
+            openapi_document: document,
         };
         generate::generate(&request, &self.outbound, self.llm.as_ref(), &self.import_permits).await
     }
@@ -69,16 +73,28 @@ impl Wizards {
     /// this worker still holds it), the proposal saved (only if it reads
     /// back within budget), the pasted document dropped once it has served,
     /// and the wizard moved on (only if it is still waiting).
-    async fn finish(&self, claim: &Claim, wizard_id: &str, outcome: &Result<Proposal, String>) -> Result<(), AppError> {
+    async fn finish(
+        &self,
+        claim: &Claim,
+        wizard_id: &str,
+        outcome: &mut Result<Generated, String>,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
+        if let Ok(generated) = outcome.as_mut() {
+            let row = self.store.by_id_in(&mut tx, wizard_id).await.or_internal("load wizard")?;
+            if let Some(row) = row {
+                let sha256 = row.document_sha256.as_deref();
+                self.keep_generated(&mut tx, &row.owner_id, wizard_id, sha256, generated).await?;
+            }
+        }
         let stored = match outcome {
-            Ok(proposal) => generate::stored_proposal(proposal),
+            Ok(generated) => generate::stored_proposal(&generated.proposal),
             Err(error) => Err(error.clone()),
         };
         let (event, finish) = match &stored {
             Ok(_) => (WizardEvent::BackgroundSucceeded, Finish::Succeeded),
             Err(error) => (WizardEvent::BackgroundFailed { error: error.clone() }, Finish::Failed(error.clone())),
         };
-        let mut tx = self.store.db().begin().await.or_internal("begin")?;
         if !self.queue.close(&mut tx, claim, &finish).await? {
             tracing::info!(%wizard_id, "the job is no longer ours (discarded or taken over); its result is dropped");
             return Ok(());

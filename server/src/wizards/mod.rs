@@ -6,6 +6,8 @@
 //! which runs the pure transition and writes the result only if the row is
 //! still in the state it was read in. Every query is scoped to the owner.
 
+mod documents;
+pub use documents::{Packed, pack};
 mod generation;
 mod row;
 
@@ -15,6 +17,7 @@ use crate::error::ResultExt;
 use crate::generate::{budget::MAX_DOCUMENT_BYTES, llm::Llm};
 use crate::jobs::Queue;
 use crate::servers::Servers;
+use crate::store::documents::DocumentStore;
 use crate::store::wizards::{NewWizard, StateColumns, WizardStore};
 use crate::store::{Db, Tx};
 use app::model::{AppError, CreateServer, UserView};
@@ -29,14 +32,15 @@ use tokio::sync::Semaphore;
 const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Wizards an account may have unfinished at once.
 pub const MAX_UNFINISHED: i64 = 20;
-/// Bytes of pasted documents an account's unfinished wizards may hold.
+/// Bytes of documents (compressed) an account's unfinished wizards may hold.
 pub const MAX_STORED_DOCUMENT_BYTES: i64 = 25 * 1024 * 1024;
-/// Documents imported at once (parsing a 5 MB document takes tens of MB).
+/// Documents imported at once (parsing a 32 MiB document takes about 200 MiB).
 const IMPORTS_AT_ONCE: usize = 2;
 
 #[derive(Clone)]
 pub struct Wizards {
     store: WizardStore,
+    documents: DocumentStore,
     outbound: Outbound,
     llm: Option<Llm>,
     servers: Servers,
@@ -66,7 +70,8 @@ fn illegal(error: app::wizard::IllegalMove) -> AppError {
 impl Wizards {
     pub fn new(db: Db, outbound: Outbound, llm: Option<Llm>, servers: Servers, queue: Queue) -> Self {
         let import_permits = Arc::new(Semaphore::new(IMPORTS_AT_ONCE));
-        Wizards { store: WizardStore::new(db), outbound, llm, servers, queue, import_permits }
+        let documents = DocumentStore::new(db.clone());
+        Wizards { store: WizardStore::new(db), documents, outbound, llm, servers, queue, import_permits }
     }
 
     async fn row(&self, owner: &UserView, id: &str) -> Result<WizardRow, AppError> {
@@ -116,7 +121,10 @@ impl Wizards {
         }
         let document = input.openapi_document.filter(|d| !d.trim().is_empty());
         if document.as_ref().is_some_and(|d| d.len() > MAX_DOCUMENT_BYTES) {
-            return Err(AppError::invalid("openapi_document", "the pasted document is larger than 5 MB"));
+            return Err(AppError::invalid(
+                "openapi_document",
+                format!("the pasted document is larger than {} MiB", MAX_DOCUMENT_BYTES >> 20),
+            ));
         }
         if document.is_some() && openapi_url.is_some() {
             return Err(AppError::invalid(
@@ -127,15 +135,18 @@ impl Wizards {
         let state = transition(None, &WizardEvent::Start).map_err(illegal)?;
         let id = uuid::Uuid::now_v7().to_string();
         let time = now();
-        let document_bytes = document.as_ref().map(|d| d.len() as i64);
         let mut tx = self.store.db().begin().await.or_internal("begin")?;
-        self.check_room(&mut tx, owner, document_bytes.unwrap_or(0)).await?;
+        self.check_room(&mut tx, owner).await?;
+        let document_sha256 = match document {
+            Some(text) => Some(self.keep_pasted(&mut tx, owner, text).await?),
+            None => None,
+        };
         let wizard = NewWizard {
             id: &id,
             owner_id: &owner.id,
             description: &description,
             openapi_url: openapi_url.as_deref(),
-            openapi_document: document.as_deref(),
+            document_sha256: document_sha256.as_deref(),
             step: state.step.as_str(),
             processing: state.processing.as_str(),
             at: time,
@@ -155,24 +166,13 @@ impl Wizards {
     }
 
     /// Refuses a new wizard when the account's unfinished wizards are at
-    /// their limit, in number or in stored document bytes.
-    async fn check_room(&self, tx: &mut Tx, owner: &UserView, new_document_bytes: i64) -> Result<(), AppError> {
-        let (count, bytes) = self.store.room(tx, &owner.id).await.or_internal("count unfinished wizards")?;
+    /// their limit (their stored documents are checked as they are stored).
+    async fn check_room(&self, tx: &mut Tx, owner: &UserView) -> Result<(), AppError> {
+        let count = self.store.unfinished_count(tx, &owner.id).await.or_internal("count unfinished wizards")?;
         if count >= MAX_UNFINISHED {
             return Err(AppError::conflict(
                 "wizard",
                 format!("you have {count} unfinished wizards, the most at once; finish or discard some first"),
-            ));
-        }
-        if bytes + new_document_bytes > MAX_STORED_DOCUMENT_BYTES {
-            return Err(AppError::conflict(
-                "openapi_document",
-                format!(
-                    "your unfinished wizards hold {} MB of pasted documents and this one would pass the {} MB limit; \
-                     discard unfinished wizards you no longer need",
-                    bytes / (1024 * 1024),
-                    MAX_STORED_DOCUMENT_BYTES / (1024 * 1024)
-                ),
             ));
         }
         Ok(())
@@ -195,7 +195,10 @@ impl Wizards {
                 Err(error) => return Err(error),
             }
         }
-        self.store.delete(&owner.id, id).await.or_internal("delete wizard")?;
+        let mut tx = self.store.db().begin().await.or_internal("begin")?;
+        self.store.delete(&mut tx, &owner.id, id).await.or_internal("delete wizard")?;
+        self.prune_documents(&mut tx, &owner.id).await?;
+        tx.commit().await.or_internal("commit discard")?;
         tracing::info!(wizard_id = %id, "wizard discarded");
         Ok(())
     }
@@ -343,6 +346,7 @@ impl Wizards {
         };
         let mut tx = self.store.db().begin().await.or_internal("begin")?;
         self.apply(&mut tx, &row, &WizardEvent::Activate).await?;
+        self.prune_documents(&mut tx, &owner.id).await?;
         tx.commit().await.or_internal("commit activation")?;
         let server = self.servers.get(owner, &server_id).await?;
         Ok(Activated { wizard: self.get(owner, id).await?, server, token })

@@ -58,7 +58,10 @@ impl WizardRow {
             id: self.id.clone(),
             description: self.description.clone(),
             openapi_url: self.openapi_url.clone(),
-            has_openapi_document: self.openapi_document_bytes.is_some() || self.openapi_document.is_some(),
+            has_openapi_document: self.openapi_document_bytes.is_some()
+                || self.openapi_document.is_some()
+                || (self.document_sha256.is_some() && self.openapi_url.is_none()),
+            searchable: self.document_sha256.is_some() && self.proposal.is_some(),
             step: state.step,
             processing_status: state.processing,
             processing_error: problem.or(state.error),

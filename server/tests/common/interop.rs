@@ -245,3 +245,46 @@ async fn pipe(client: tokio::net::TcpStream, target: u16, reset: std::sync::Arc<
     }
     let _ = back.await;
 }
+
+/// Stoplight Prism (npm) mocking an OpenAPI document on loopback: it answers
+/// 422 with the reasons when a request breaks the document's rules for its
+/// operation (parameters, styles, bodies, security), and a mocked 2xx
+/// otherwise.
+pub struct Prism {
+    child: Child,
+    /// `http://127.0.0.1:<port>` (Prism serves the document's paths at its root).
+    pub url: String,
+}
+
+impl Prism {
+    pub fn start(document: &std::path::Path) -> Prism {
+        let mut child = Command::new(node())
+            .arg(interop_dir().join("node_modules/@stoplight/prism-cli/dist/index.js"))
+            .args(["mock", "--host", "127.0.0.1", "--port", "0", "--errors"])
+            .arg(document)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("prism starts");
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || BufReader::new(stderr).lines().for_each(drop));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("Prism is listening on ").nth(1) {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let url = rx.recv_timeout(Duration::from_secs(60)).expect("prism listens within 60 s");
+        Prism { child, url }
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

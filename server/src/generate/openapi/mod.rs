@@ -7,16 +7,19 @@
 //! large is left out with a note, and a document over a budget fails with a
 //! message that says which budget and where.
 
+mod encoding;
 mod naming;
 pub mod operation;
 mod refs;
+pub mod sample;
 mod schema;
 
 use crate::generate::budget::{
     Budget, MAX_DOCUMENT_BYTES, MAX_OPERATIONS, MAX_PROPOSAL_BYTES, MAX_SKIPPED, MAX_TOOL_BYTES,
 };
-use crate::generate::rank::rank;
+use crate::generate::rank::{Ranked, rank_operations};
 use app::spec::HttpMethod;
+use app::wizard::OperationInfo;
 use naming::Names;
 use operation::{DocContext, Flavour, OpRef, Operation};
 use refs::deref;
@@ -32,12 +35,15 @@ pub struct Prepared {
     pub ranked: Vec<(Operation, f64)>,
     /// Operations left out, and why.
     pub notes: Vec<String>,
+    /// Every operation of the document, in document order (what the wizard
+    /// searches).
+    pub operations: Vec<OperationInfo>,
 }
 
 /// Parses JSON, or YAML when it is not JSON.
 pub fn parse_document(text: &str) -> Result<Value, String> {
     if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(format!("the OpenAPI document is larger than {} MB", MAX_DOCUMENT_BYTES / (1024 * 1024)));
+        return Err(format!("the OpenAPI document is larger than {} MiB", MAX_DOCUMENT_BYTES >> 20));
     }
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
@@ -60,11 +66,34 @@ pub fn prepare(
     let doc = parse_document(text)?;
     budget.check()?;
     let scanned = scan(&doc, document_url, budget)?;
-    let texts: Vec<&str> = scanned.operations.iter().map(|o| o.text.as_str()).collect();
-    let order = rank(description, &texts);
+    let ops: Vec<Ranked<'_>> =
+        scanned.operations.iter().map(|o| Ranked { text: &o.text, method: o.method, path: o.path }).collect();
+    let order = rank_operations(description, &ops);
     budget.check()?;
     let (ranked, notes) = build_best(&scanned, &order, want, budget)?;
-    Ok(Prepared { title: scanned.title, description: scanned.description, ranked, notes })
+    let operations = scanned.operations.iter().map(OpRef::info).collect();
+    Ok(Prepared { title: scanned.title, description: scanned.description, ranked, notes, operations })
+}
+
+/// Builds the operation named `name` (as [`OperationInfo::name`] gives it).
+pub fn build_named(
+    text: &str,
+    document_url: Option<&url::Url>,
+    name: &str,
+    budget: &mut Budget,
+) -> Result<Operation, String> {
+    let doc = parse_document(text)?;
+    let scanned = scan(&doc, document_url, budget)?;
+    let op = scanned
+        .operations
+        .iter()
+        .find(|op| op.name == name)
+        .ok_or_else(|| format!("the document has no operation `{name}`"))?;
+    let mut schemas = Schemas::new(scanned.cx.doc);
+    operation::build(&scanned.cx, op, &mut schemas, budget).map_err(|failure| match failure {
+        Failure::TooLarge(why) => format!("`{name}` cannot be a tool: {why}"),
+        Failure::Time(why) => why,
+    })
 }
 
 /// What a scan finds: the document's shared parts and every operation.

@@ -1,12 +1,17 @@
 //! One OpenAPI operation to one candidate tool: parameters land in the path,
-//! query or headers; JSON and form bodies are built from the arguments;
-//! security schemes become credential placements.
+//! query or headers, written as the document's styles say; JSON, form,
+//! multipart and raw bodies are built from the arguments; security schemes
+//! become credential placements (and parameters they already set are dropped).
 
+use super::encoding::{self, BodyKind};
 use super::naming::{Names, identifier};
 use super::refs::deref;
-use super::schema::{Defs, Failure, Schemas};
+use super::schema::{self, Defs, Failure, Schemas};
 use crate::generate::budget::{Budget, MAX_SCHEMA_DEPTH, MAX_TOOL_BYTES};
-use app::spec::{CredentialUse, HttpAction, HttpMethod, Param, Placement, RequestBody, ResponseShape, ToolSpec};
+use app::spec::{
+    CredentialUse, HttpAction, HttpMethod, Param, Part, PathStyle, Placement, RequestBody, ResponseShape, ToolSpec,
+    file_schema,
+};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -71,6 +76,27 @@ impl<'d> OpRef<'d> {
     }
 }
 
+impl OpRef<'_> {
+    /// What the wizard's operation search shows.
+    pub fn info(&self) -> app::wizard::OperationInfo {
+        let text = |key: &str| self.op.get(key).and_then(Value::as_str).unwrap_or_default().trim();
+        let summary = if text("summary").is_empty() { text("description") } else { text("summary") };
+        let tags = self
+            .op
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|t| t.iter().filter_map(Value::as_str).take(5).map(|t| cut(t, 40)).collect())
+            .unwrap_or_default();
+        app::wizard::OperationInfo {
+            name: self.name.clone(),
+            method: self.method,
+            path: cut(self.path, 300),
+            summary: cut(summary.lines().next().unwrap_or_default(), 160),
+            tags,
+        }
+    }
+}
+
 fn cut(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
@@ -105,30 +131,46 @@ pub fn build<'d>(
         description = description.chars().take(1000).collect::<String>() + "…";
     }
 
-    let mut args = Arguments::new(op.path);
+    let mut args = Arguments::new(op.path, cx.flavour);
     let mut defs = Defs::default();
     for ((location, name), param) in parameters(doc, op)? {
-        let schema = match (cx.flavour, location.as_str()) {
-            (Flavour::OpenApi3, _) | (Flavour::Swagger2, "body") => match param.get("schema") {
-                Some(schema) => schemas.convert(schema, &mut defs, budget)?,
-                None => json!({}),
-            },
+        let (schema, structured) = match (cx.flavour, location.as_str()) {
+            (Flavour::OpenApi3, _) | (Flavour::Swagger2, "body") => {
+                let schema = match param.get("schema") {
+                    Some(schema) => schemas.convert(schema, &mut defs, budget)?,
+                    None => json!({}),
+                };
+                (schema, encoding::structured(doc, param.get("schema")))
+            }
             (Flavour::Swagger2, _) => {
                 let mut schema = swagger_param_schema(param);
                 // Swagger 2 puts `items` (which may be a `$ref`) on the parameter itself.
                 if let Some(items) = param.get("items") {
                     schema["items"] = schemas.convert(items, &mut defs, budget)?;
                 }
-                schema
+                (schema, param.get("type").and_then(Value::as_str) == Some("array"))
             }
         };
-        args.parameter(&location, &name, param, schema);
+        args.parameter(&location, &name, param, schema, structured);
+    }
+    if cx.flavour == Flavour::Swagger2 {
+        args.swagger_body(consumes(doc, body));
     }
     if cx.flavour == Flavour::OpenApi3
         && let Some(request_body) = body.get("requestBody")
     {
         let request_body = deref(doc, request_body).map_err(Failure::TooLarge)?;
         request_body_args(request_body, schemas, &mut defs, &mut args, budget)?;
+    }
+    let auth = body.get("security").or(cx.global_security).and_then(|s| credential_for(s, &cx.schemes));
+    if let Some(auth) = &auth {
+        args.drop_credential(&auth.placement);
+    }
+    if args.has_files {
+        description.push_str(&format!(
+            " Files go as objects with `content_base64` (the bytes, base64), `filename` and `media_type`; at most {} MiB each.",
+            app::spec::MAX_FILE_BYTES >> 20
+        ));
     }
 
     let tool = args.into_tool(ToolHead {
@@ -137,11 +179,20 @@ pub fn build<'d>(
         description,
         method: op.method,
         base: cx.base.clone(),
-        auth: body.get("security").or(cx.global_security).and_then(|s| credential_for(s, &cx.schemes)),
+        auth,
         defs: defs.into_map(),
     });
     check_size(&tool)?;
     Ok(Operation { tool, source: op.source.clone() })
+}
+
+/// Swagger 2's `consumes` of an operation (or of the document).
+fn consumes<'d>(doc: &'d Value, op: &'d Value) -> Vec<&'d str> {
+    op.get("consumes")
+        .or_else(|| doc.get("consumes"))
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// Path-level parameters, overridden by operation-level ones with the same
@@ -167,18 +218,25 @@ fn request_body_args<'d>(
 ) -> Result<(), Failure> {
     let body_required = request_body.get("required").and_then(Value::as_bool).unwrap_or(false);
     let Some(content) = request_body.get("content").and_then(Value::as_object) else { return Ok(()) };
-    if let Some((_, media)) = content.iter().find(|(k, _)| k.contains("json")) {
-        let schema = match media.get("schema") {
-            Some(schema) => schemas.convert(schema, defs, budget)?,
-            None => json!({}),
-        };
-        args.json_body(schema, body_required);
-    } else if let Some(media) = content.get("application/x-www-form-urlencoded") {
-        let schema = match media.get("schema") {
-            Some(schema) => schemas.convert(schema, defs, budget)?,
-            None => json!({}),
-        };
-        args.form_body(&schema, body_required);
+    let Some(kind) = encoding::body_kind(content.keys().map(String::as_str)) else { return Ok(()) };
+    let media = match kind {
+        BodyKind::Json => content.iter().find(|(k, _)| k.to_ascii_lowercase().contains("json")).map(|(_, m)| m),
+        BodyKind::Form => content.get("application/x-www-form-urlencoded"),
+        BodyKind::Multipart => content.get("multipart/form-data"),
+        BodyKind::Binary(_) | BodyKind::Text(_) => content.values().next(),
+    };
+    let Some(media) = media else { return Ok(()) };
+    let schema = match media.get("schema") {
+        Some(schema) => schemas.convert(schema, defs, budget)?,
+        None => json!({}),
+    };
+    let encodings = encoding::encodings(media);
+    match kind {
+        BodyKind::Json => args.json_body(schema, body_required),
+        BodyKind::Form => args.fields_body(&schema, body_required, encodings, false),
+        BodyKind::Multipart => args.fields_body(&schema, body_required, encodings, true),
+        BodyKind::Binary(media_type) => args.raw_body(media_type, None, body_required),
+        BodyKind::Text(media_type) => args.raw_body(Some(media_type), Some(schema), body_required),
     }
     Ok(())
 }
@@ -204,14 +262,21 @@ fn check_size(tool: &ToolSpec) -> Result<(), Failure> {
 
 /// The arguments of a tool being built, and where each one goes in the request.
 struct Arguments {
+    flavour: Flavour,
     properties: Map<String, Value>,
     required: Vec<Value>,
     names: Names,
     url_path: String,
+    path_styles: Vec<PathStyle>,
     query: Vec<Param>,
     headers: Vec<Param>,
-    form_fields: Vec<Param>,
-    json_body: Option<Value>,
+    /// Urlencoded fields, or multipart parts when `multipart`.
+    fields: Vec<Param>,
+    part_types: Map<String, Value>,
+    multipart: bool,
+    json_body: Option<(Value, bool)>,
+    raw_body: Option<RequestBody>,
+    has_files: bool,
 }
 
 struct ToolHead {
@@ -224,17 +289,28 @@ struct ToolHead {
     defs: Map<String, Value>,
 }
 
+/// The argument schema of a file, keeping the description the document gave.
+fn file_arg(schema: &Value) -> Value {
+    file_schema(schema.get("description").and_then(Value::as_str).unwrap_or_default())
+}
+
 impl Arguments {
-    fn new(path: &str) -> Self {
+    fn new(path: &str, flavour: Flavour) -> Self {
         Arguments {
+            flavour,
             properties: Map::new(),
             required: Vec::new(),
             names: Names::default(),
             url_path: path.to_owned(),
+            path_styles: Vec::new(),
             query: Vec::new(),
             headers: Vec::new(),
-            form_fields: Vec::new(),
+            fields: Vec::new(),
+            part_types: Map::new(),
+            multipart: false,
             json_body: None,
+            raw_body: None,
+            has_files: false,
         }
     }
 
@@ -252,7 +328,7 @@ impl Arguments {
         prop
     }
 
-    fn parameter(&mut self, location: &str, name: &str, param: &Value, mut schema: Value) {
+    fn parameter(&mut self, location: &str, name: &str, param: &Value, mut schema: Value, structured: bool) {
         if let (Some(text), Value::Object(map)) = (param.get("description").and_then(Value::as_str), &mut schema) {
             map.entry("description").or_insert(json!(cut(text, 1000)));
         }
@@ -261,33 +337,70 @@ impl Arguments {
             "path" => {
                 let prop = self.add(name, location, schema, true);
                 self.url_path = self.url_path.replace(&format!("{{{name}}}"), &format!("{{{prop}}}"));
+                self.path_styles.extend(encoding::path_style(&prop, name, param, self.flavour));
             }
             "query" => {
                 let prop = self.add(name, location, schema, is_required);
-                self.query.push(Param::new(name, format!("{{{prop}}}")));
+                let value = format!("{{{prop}}}");
+                self.query.push(encoding::query_param(name, value, param, self.flavour, structured));
             }
             "header" => {
                 let prop = self.add(name, location, schema, is_required);
-                self.headers.push(Param::new(name, format!("{{{prop}}}")));
+                let value = format!("{{{prop}}}");
+                self.headers.push(encoding::header_param(name, value, param, self.flavour, structured));
             }
             "formData" => {
+                let is_file = param.get("type").and_then(Value::as_str) == Some("file");
+                let schema = if is_file { file_arg(&schema) } else { schema };
+                self.multipart |= is_file;
+                self.has_files |= is_file;
                 let prop = self.add(name, location, schema, is_required);
-                self.form_fields.push(Param::new(name, format!("{{{prop}}}")));
+                let value = format!("{{{prop}}}");
+                self.fields.push(encoding::query_param(name, value, param, self.flavour, structured));
             }
             "body" => self.json_body(schema, is_required),
             _ => {} // cookie parameters are not supported by actions
         }
     }
 
+    /// Swagger 2: form fields go multipart when a field is a file or the
+    /// operation consumes only multipart; a body whose operation consumes
+    /// no JSON is sent raw.
+    fn swagger_body(&mut self, consumes: Vec<&str>) {
+        let kind = encoding::body_kind(consumes.iter().copied());
+        if !self.fields.is_empty() {
+            self.multipart |= kind == Some(BodyKind::Multipart);
+            return;
+        }
+        let Some((template, _)) = self.json_body.clone() else { return };
+        let Some(media_type) = (match kind {
+            Some(BodyKind::Binary(media_type)) => Some(media_type),
+            Some(BodyKind::Text(media_type)) => Some(Some(media_type)),
+            _ => None,
+        }) else {
+            return;
+        };
+        let Some(prop) = template.as_str().and_then(app::spec::sole_arg) else { return };
+        let schema = self.properties.get(&prop).cloned().unwrap_or_default();
+        if !matches!(kind, Some(BodyKind::Text(_))) {
+            self.properties.insert(prop.clone(), file_arg(&schema));
+            self.has_files = true;
+        }
+        self.json_body = None;
+        self.raw_body =
+            Some(RequestBody::Binary { value: format!("{{{prop}}}"), content_type: media_type.map(str::to_owned) });
+    }
+
     /// A JSON body template: an object schema's properties become arguments
-    /// (`{"name": "{name}"}`); anything else becomes one `body` argument.
+    /// (`{"name": "{name}"}`); anything else becomes one `body` argument. A
+    /// body that is not required is sent only when an argument of it is given.
     fn json_body(&mut self, schema: Value, body_required: bool) {
         let is_object =
             schema.get("type").and_then(Value::as_str) == Some("object") || schema.get("properties").is_some();
         let props = schema.get("properties").and_then(Value::as_object).filter(|p| is_object && !p.is_empty());
         let Some(props) = props else {
             let prop = self.add("body", "body", schema, body_required);
-            self.json_body = Some(json!(format!("{{{prop}}}")));
+            self.json_body = Some((json!(format!("{{{prop}}}")), !body_required));
             return;
         };
         let needed = required_names(&schema);
@@ -296,25 +409,113 @@ impl Arguments {
             let prop = self.add(field, "body", field_schema.clone(), body_required && needed.contains(field));
             template.insert(field.clone(), json!(format!("{{{prop}}}")));
         }
-        self.json_body = Some(Value::Object(template));
+        self.json_body = Some((Value::Object(template), !body_required));
     }
 
-    fn form_body(&mut self, schema: &Value, body_required: bool) {
+    /// Urlencoded or multipart fields from an object schema's properties,
+    /// written per the body's `encoding`; binary properties become files.
+    fn fields_body(
+        &mut self,
+        schema: &Value,
+        body_required: bool,
+        encodings: Option<&Map<String, Value>>,
+        multipart: bool,
+    ) {
+        self.multipart = multipart;
         let needed = required_names(schema);
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            for (field, field_schema) in props {
-                let prop = self.add(field, "form", field_schema.clone(), body_required && needed.contains(field));
-                self.form_fields.push(Param::new(field.clone(), format!("{{{prop}}}")));
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+        for (field, field_schema) in props {
+            let at = encodings.and_then(|e| e.get(field));
+            let files = multipart
+                && (encoding::is_file(field_schema) || field_schema.get("items").is_some_and(encoding::is_file));
+            let arg_schema = match (files, field_schema.get("items")) {
+                (false, _) => field_schema.clone(),
+                (true, Some(items)) if encoding::is_file(items) => json!({"type": "array", "items": file_arg(items)}),
+                (true, _) => file_arg(field_schema),
+            };
+            self.has_files |= files;
+            let structured = matches!(field_schema.get("type").and_then(Value::as_str), Some("array" | "object"))
+                || field_schema.get("properties").is_some();
+            let prop = self.add(field, "form", arg_schema, body_required && needed.contains(field));
+            let value = format!("{{{prop}}}");
+            if multipart {
+                if let Some(kind) = encoding::part_content_type(at) {
+                    self.part_types.insert(field.clone(), json!(kind));
+                }
+                self.fields.push(Param::new(field.clone(), value));
+            } else {
+                self.fields.push(encoding::form_field(field, value, at, structured));
             }
         }
     }
 
-    fn into_tool(self, head: ToolHead) -> ToolSpec {
-        let body = match (self.json_body, self.form_fields.is_empty()) {
-            (Some(value), _) => Some(RequestBody::Json { value }),
-            (None, false) => Some(RequestBody::Form { fields: self.form_fields }),
-            (None, true) => None,
+    /// A raw body: one argument, a file (or text, for `text/*`).
+    fn raw_body(&mut self, media_type: Option<&str>, text_schema: Option<Value>, body_required: bool) {
+        let schema = match text_schema {
+            Some(schema) if schema.get("type").is_some() => schema,
+            Some(_) => json!({"type": "string"}),
+            None => {
+                self.has_files = true;
+                file_schema("The request body")
+            }
         };
+        let prop = self.add("body", "body", schema, body_required);
+        self.raw_body =
+            Some(RequestBody::Binary { value: format!("{{{prop}}}"), content_type: media_type.map(str::to_owned) });
+    }
+
+    /// Drops the query parameter or header that the credential already sets
+    /// (so it is neither asked of the model nor sent twice).
+    fn drop_credential(&mut self, placement: &Placement) {
+        let (list, name) = match placement {
+            Placement::Query { name } => (&mut self.query, name.as_str()),
+            Placement::Header { name } => (&mut self.headers, name.as_str()),
+            Placement::Bearer | Placement::Basic => (&mut self.headers, "authorization"),
+        };
+        let mut dropped = Vec::new();
+        list.retain(|param| {
+            let same = match placement {
+                Placement::Query { .. } => param.name == name,
+                _ => param.name.eq_ignore_ascii_case(name),
+            };
+            if same {
+                dropped.extend(app::spec::sole_arg(&param.value));
+            }
+            !same
+        });
+        for prop in dropped {
+            self.properties.remove(&prop);
+            self.required.retain(|r| r.as_str() != Some(prop.as_str()));
+        }
+    }
+
+    fn body(&mut self) -> Option<RequestBody> {
+        if let Some(raw) = self.raw_body.take() {
+            return Some(raw);
+        }
+        if let Some((value, optional)) = self.json_body.take() {
+            return Some(RequestBody::Json { value, optional });
+        }
+        if self.fields.is_empty() {
+            return None;
+        }
+        let fields = std::mem::take(&mut self.fields);
+        if !self.multipart {
+            return Some(RequestBody::Form { fields });
+        }
+        let parts = fields
+            .into_iter()
+            .map(|field| Part {
+                content_type: self.part_types.get(&field.name).and_then(Value::as_str).map(str::to_owned),
+                name: field.name,
+                value: field.value,
+            })
+            .collect();
+        Some(RequestBody::Multipart { parts })
+    }
+
+    fn into_tool(mut self, head: ToolHead) -> ToolSpec {
+        let body = self.body();
         let mut input_schema = json!({"type": "object", "properties": self.properties});
         if !self.required.is_empty() {
             input_schema["required"] = Value::Array(self.required);
@@ -335,6 +536,7 @@ impl Arguments {
                 headers: self.headers,
                 body: if head.method == HttpMethod::Get { None } else { body },
                 auth: head.auth,
+                path_styles: self.path_styles,
                 response: ResponseShape::default(),
             },
         }
@@ -349,18 +551,36 @@ fn required_names(schema: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// A Swagger 2.0 non-body parameter's schema (type etc. live on the parameter).
+/// A Swagger 2.0 non-body parameter's schema (type, constraints and
+/// examples live on the parameter), as JSON Schema 2020-12.
 fn swagger_param_schema(param: &Value) -> Value {
-    let mut schema = Map::new();
-    for key in ["type", "format", "enum", "default", "minimum", "maximum", "pattern", "minLength", "maxLength"] {
+    const KEYS: [&str; 17] = [
+        "type",
+        "format",
+        "enum",
+        "default",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "example",
+        "x-example",
+    ];
+    let mut raw = Map::new();
+    for key in KEYS {
         if let Some(value) = param.get(key) {
-            schema.insert(key.into(), value.clone());
+            let key = if key == "x-example" { "example" } else { key };
+            raw.entry(key).or_insert_with(|| value.clone());
         }
     }
-    if schema.get("type").and_then(Value::as_str) == Some("file") {
-        schema.insert("type".into(), json!("string"));
-    }
-    Value::Object(schema)
+    schema::plain(&raw)
 }
 
 /// The first usable security requirement, as a credential placement.

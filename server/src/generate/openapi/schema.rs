@@ -48,12 +48,18 @@ impl Size {
     }
 }
 
-/// OpenAPI keywords that are not JSON Schema, or that older drafts spell
-/// differently: dropped from tool schemas.
+/// OpenAPI keywords that are not JSON Schema (or are not schemas to follow
+/// when measuring): dropped from tool schemas, or rewritten by
+/// [`copy_object`] (`example`, `nullable`, boolean exclusive bounds).
 fn dropped(key: &str, value: &Value) -> bool {
     matches!(key, "nullable" | "example" | "examples" | "xml" | "discriminator" | "externalDocs")
         || (matches!(key, "exclusiveMinimum" | "exclusiveMaximum") && value.is_boolean())
 }
+
+/// The largest example kept in a tool schema (serialized); larger ones are dropped.
+pub const MAX_EXAMPLE_BYTES: usize = 1024;
+/// How many examples a schema keeps.
+const MAX_EXAMPLES: usize = 3;
 
 /// The converter for one document: remembers the size of every schema a
 /// `$ref` points at.
@@ -180,25 +186,89 @@ impl<'d> Schemas<'d> {
     }
 }
 
-/// Copies a schema object's keywords, each value through `child`: OpenAPI-only
-/// keywords are dropped and `type: file` becomes `type: string`.
+/// Copies a schema object's keywords, each value through `child`, as JSON
+/// Schema 2020-12: OpenAPI-only keywords are dropped, `type: file` becomes
+/// `type: string`, `example` becomes `examples`, `nullable: true` adds
+/// `null` to the type, and OpenAPI 3.0's boolean `exclusiveMinimum` /
+/// `exclusiveMaximum` become the numeric bounds.
 fn copy_object<'d, E>(
     map: &'d Map<String, Value>,
     mut child: impl FnMut(&'d Value) -> Result<Value, E>,
 ) -> Result<Map<String, Value>, E> {
+    let exclusive = |key: &str| map.get(key) == Some(&Value::Bool(true));
     let mut out = Map::new();
     for (key, value) in map {
         match (key.as_str(), value) {
+            ("example", example) if !map.contains_key("examples") => {
+                if small(example) {
+                    out.insert("examples".into(), json!([example]));
+                }
+            }
+            ("examples", Value::Array(list)) => {
+                let kept: Vec<Value> = list.iter().filter(|e| small(e)).take(MAX_EXAMPLES).cloned().collect();
+                if !kept.is_empty() {
+                    out.insert("examples".into(), Value::Array(kept));
+                }
+            }
+            ("minimum", bound) if exclusive("exclusiveMinimum") => {
+                out.insert("exclusiveMinimum".into(), bound.clone());
+            }
+            ("maximum", bound) if exclusive("exclusiveMaximum") => {
+                out.insert("exclusiveMaximum".into(), bound.clone());
+            }
             _ if dropped(key, value) => {}
             ("type", Value::String(t)) if t == "file" => {
                 out.insert("type".into(), json!("string"));
+            }
+            (
+                "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas",
+                Value::Object(named),
+            ) => {
+                // Names, not keywords: a property called `example` or `xml` stays.
+                let mut schemas = Map::new();
+                for (name, schema) in named {
+                    schemas.insert(name.clone(), child(schema)?);
+                }
+                out.insert(key.clone(), Value::Object(schemas));
             }
             _ => {
                 out.insert(key.clone(), child(value)?);
             }
         }
     }
+    if map.get("nullable") == Some(&Value::Bool(true)) {
+        make_nullable(&mut out);
+    }
     Ok(out)
+}
+
+/// Whether an example is small enough to keep.
+fn small(example: &Value) -> bool {
+    serde_json::to_vec(example).is_ok_and(|bytes| bytes.len() <= MAX_EXAMPLE_BYTES)
+}
+
+/// OpenAPI 3.0's `nullable: true`: `null` joins the type (and the enum).
+fn make_nullable(schema: &mut Map<String, Value>) {
+    match schema.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = std::mem::take(t);
+            schema.insert("type".into(), json!([t, "null"]));
+        }
+        Some(Value::Array(types)) if !types.contains(&json!("null")) => types.push(json!("null")),
+        _ => {}
+    }
+    if let Some(Value::Array(values)) = schema.get_mut("enum")
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
+    }
+}
+
+/// A schema written without references (a Swagger 2.0 parameter's own
+/// keywords), converted as [`copy_object`] does.
+pub fn plain(schema: &Map<String, Value>) -> Value {
+    let copied: Result<_, std::convert::Infallible> = copy_object(schema, |child| Ok(child.clone()));
+    Value::Object(copied.unwrap_or_else(|never| match never {}))
 }
 
 static EMPTY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::Object(Map::new()));
@@ -276,8 +346,34 @@ mod tests {
             "Pet": {"type": "object", "properties": {"tag": {"$ref": "#/components/schemas/Tag"}}, "example": {"x": 1}},
             "Tag": {"type": "string", "nullable": true}}}});
         let (out, defs) = convert(&doc, &json!({"$ref": "#/components/schemas/Pet"})).unwrap();
-        assert_eq!(out, json!({"type": "object", "properties": {"tag": {"type": "string"}}}));
+        assert_eq!(
+            out,
+            json!({"type": "object", "properties": {"tag": {"type": ["string", "null"]}}, "examples": [{"x": 1}]})
+        );
         assert!(defs.is_empty());
+    }
+
+    #[test]
+    fn constraints_and_examples_become_json_schema_2020_12() {
+        let doc = json!({});
+        let schema = json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 10,
+            "multipleOf": 0.5, "example": 2.5, "nullable": true, "enum": [1, 2.5], "xml": {"name": "n"}});
+        let (out, _) = convert(&doc, &schema).unwrap();
+        assert_eq!(
+            out,
+            json!({"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 10, "multipleOf": 0.5,
+            "examples": [2.5], "enum": [1, 2.5, null]})
+        );
+        let huge = json!({"type": "string", "example": "x".repeat(MAX_EXAMPLE_BYTES)});
+        assert_eq!(convert(&doc, &huge).unwrap().0, json!({"type": "string"}));
+        let named =
+            json!({"type": "object", "properties": {"example": {"type": "string"}, "xml": {"type": "integer"}}});
+        assert_eq!(convert(&doc, &named).unwrap().0, named, "properties named like keywords stay");
+        let listed = json!({"type": "integer", "examples": [1, 2, 3, 4], "exclusiveMaximum": 9});
+        assert_eq!(
+            convert(&doc, &listed).unwrap().0,
+            json!({"type": "integer", "examples": [1, 2, 3], "exclusiveMaximum": 9})
+        );
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! Importing a large OpenAPI document: parse, scan, rank and build the best
+//! 20 operations, then pack it (SHA-256 + gzip) as the wizard stores it.
+//! Prints time and peak memory (VmHWM growth) for each size.
+//!
+//! `cargo run --release -p server --example bench_import`
+
+use server::generate::budget::{Budget, IMPORT_TIME};
+use server::generate::openapi::{prepare, sample::large_document};
+use server::wizards::pack;
+use std::time::Instant;
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0)))
+        .unwrap_or(0)
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn main() {
+    println!(
+        "{:>9} {:>10} {:>11} {:>13} {:>10} {:>12} {:>11}",
+        "doc MiB", "operations", "import s", "peak +MiB", "pack s", "stored MiB", "candidates"
+    );
+    for mib in [1usize, 13, 26, 31] {
+        let text = large_document(mib << 20);
+        reset_peak();
+        let base = status_kib("VmRSS:");
+        let started = Instant::now();
+        let prepared =
+            prepare(&text, None, "update resource 42 and retrieve resources", 20, &mut Budget::new(IMPORT_TIME))
+                .expect("the document imports");
+        let import = started.elapsed().as_secs_f64();
+        let peak = status_kib("VmHWM:").saturating_sub(base) as f64 / 1024.0;
+        let started = Instant::now();
+        let packed = pack(&text);
+        let pack_s = started.elapsed().as_secs_f64();
+        println!(
+            "{:>9.1} {:>10} {:>11.2} {:>13.1} {:>10.2} {:>12.2} {:>11}",
+            text.len() as f64 / 1048576.0,
+            prepared.operations.len(),
+            import,
+            peak,
+            pack_s,
+            packed.body.len() as f64 / 1048576.0,
+            prepared.ranked.len()
+        );
+    }
+}
