@@ -137,12 +137,17 @@ const server = http.createServer((req, res) => {
         failedOnce.add(key);
         return send(res, 500, "the model is overloaded (test stand-in)", "text/plain");
       }
+      // Given a document's operations to choose from, it chooses the first.
+      const listed = prompt.includes("You choose tools for an MCP server") && prompt.match(/"operation": "([^"]+)"/);
+      const answer = listed
+        ? { name: "Inventory", description: "Items in stock", tools: [{ operation: listed[1] }] }
+        : proposal();
       // A short pause, so the "processing" banner is visible.
       return setTimeout(() => {
         send(res, 200, {
           id: "chatcmpl-e2e",
           object: "chat.completion",
-          choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(proposal()) }, finish_reason: "stop" }],
+          choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(answer) }, finish_reason: "stop" }],
         });
       }, 1200);
     }

@@ -143,3 +143,37 @@ test("discarding: a failed wizard from its page, another from the dashboard afte
   await shot(page, info, "02-gone");
   expect(errors).toEqual([]);
 });
+
+test("any operation of a large document can be found and added, with method and write marks", async ({ page }, info) => {
+  const errors = watchForErrors(page);
+  await signUp(page, "operations");
+  const paths: Record<string, object> = {};
+  for (let i = 0; i < 40; i++) {
+    paths[`/items/${i}`] = { get: { operationId: `getItem${i}`, summary: `Get item ${i}`, responses: { "200": { description: "OK" } } } };
+  }
+  paths["/items/37"] = { ...paths["/items/37"], delete: { operationId: "deleteItem37", summary: "Delete item 37", responses: { "200": { description: "OK" } } } };
+  const document = JSON.stringify({ openapi: "3.0.0", info: { title: "Inventory", version: "1" }, servers: [{ url: "http://127.0.0.1:9" }], paths });
+  await open(page, "/wizard/new");
+  await page.fill("#description", "get items");
+  await page.fill("#openapi-document", document);
+  await page.click("#start");
+  await expect(page.locator("#candidates li")).toHaveCount(20);
+  await expect(page.locator("#candidates [data-method=GET]").first()).toBeVisible();
+  await page.locator("#candidates input[type=checkbox]").first().check();
+  await expect(page.locator("#selection-count")).toHaveText("1 of 3");
+
+  await page.fill("#operation-query", "delete item");
+  await page.click("#operation-search button[type=submit]");
+  await expect(page.locator("#operation-count")).toHaveText("1 operation matches.");
+  const found = page.locator("#operations li[data-operation=deleteItem37]");
+  await expect(found.locator("[data-method=DELETE]")).toBeVisible();
+  await expect(found.locator("[data-destructive]")).toHaveText("Changes or deletes data");
+  await shot(page, info, "operation-search");
+  await found.getByRole("button", { name: "Add deleteItem37" }).click();
+  await expect(page.locator("#candidates li")).toHaveCount(21);
+  const added = page.locator("#candidates li[data-candidate=deleteItem37]");
+  await expect(added.locator("[data-destructive]")).toBeVisible();
+  await expect(page.locator("#selection-count")).toHaveText("2 of 3");
+  await expect(added.locator("input[type=checkbox]")).toBeChecked();
+  expect(errors).toEqual([]);
+});

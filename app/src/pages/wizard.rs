@@ -343,6 +343,7 @@ fn OperationSearch(
                 let shown = page.operations.len();
                 let count = match page.total {
                     0 => "No operation matches.".to_owned(),
+                    1 => "1 operation matches.".to_owned(),
                     total if total > shown => format!("{total} operations match; the first {shown} are shown."),
                     total => format!("{total} operations match."),
                 };
