@@ -333,8 +333,17 @@ pub struct Part {
     pub content_type: Option<String>,
 }
 
-/// The largest file an argument may carry (decoded).
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+/// The largest file an argument may carry (decoded). Its base64 text must
+/// fit in the JSON-RPC request a hosted server accepts from a client: 8 MiB
+/// for a server whose tools take files (256 KiB for the others).
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+
+impl ToolSpec {
+    /// Whether the tool sends files (a multipart or raw binary body).
+    pub fn takes_files(&self) -> bool {
+        matches!(self.action.body, Some(RequestBody::Multipart { .. } | RequestBody::Binary { .. }))
+    }
+}
 
 /// The input schema of a file argument: its content in base64, with an
 /// optional file name and media type. (`description` says what file.)
@@ -342,8 +351,8 @@ pub fn file_schema(description: &str) -> Value {
     let what = if description.trim().is_empty() { "A file" } else { description.trim() };
     serde_json::json!({
         "type": "object",
-        "description": format!("{what}. Give its bytes base64-encoded in `content_base64` (at most 10 MiB \
-            decoded), with `filename` and `media_type` when known."),
+        "description": format!("{what}. Give its bytes base64-encoded in `content_base64` (at most {} MiB \
+            decoded), with `filename` and `media_type` when known.", MAX_FILE_BYTES >> 20),
         "properties": {
             "content_base64": {"type": "string", "contentEncoding": "base64"},
             "filename": {"type": "string"},
@@ -1058,6 +1067,62 @@ mod tests {
         t.action.method = HttpMethod::Get;
         t.action.body = Some(RequestBody::Form { fields: vec![] });
         assert_eq!(paths(&validate(&spec(vec![t]), SpecLimits::FREE)), vec!["tools[0].action.body"]);
+    }
+
+    #[test]
+    fn styles_must_suit_where_they_are_used() {
+        let mut t = tool("t");
+        t.action.query = vec![Param::new("ids", "{id}").styled(Style::Matrix, false)];
+        t.action.headers = vec![Param::new("X-Ids", "{id}").styled(Style::PipeDelimited, false)];
+        t.action.headers[0].allow_reserved = true;
+        t.action.path_styles = vec![
+            PathStyle { arg: "id".into(), style: Style::DeepObject, explode: false, name: None },
+            PathStyle { arg: "nope".into(), style: Style::Label, explode: false, name: None },
+        ];
+        let issues = validate(&spec(vec![t]), SpecLimits::FREE);
+        assert_eq!(
+            paths(&issues),
+            vec![
+                "tools[0].action.query[0].style",
+                "tools[0].action.path_styles[0].style",
+                "tools[0].action.path_styles[1].arg",
+                "tools[0].action.headers[0].style",
+                "tools[0].action.headers[0].allow_reserved",
+            ]
+        );
+        assert!(issues[0].message.contains("not `matrix`"), "{}", issues[0].message);
+    }
+
+    #[test]
+    fn multipart_and_binary_bodies_are_checked() {
+        let mut t = tool("t");
+        t.action.method = HttpMethod::Post;
+        t.action.body = Some(RequestBody::Multipart {
+            parts: vec![
+                Part { name: "fi\"le".into(), value: "{id}".into(), content_type: None },
+                Part { name: "meta".into(), value: "{id}".into(), content_type: Some("json".into()) },
+            ],
+        });
+        let issues = validate(&spec(vec![t.clone()]), SpecLimits::FREE);
+        assert_eq!(
+            paths(&issues),
+            vec!["tools[0].action.body.parts[0].name", "tools[0].action.body.parts[1].content_type"]
+        );
+        t.action.body = Some(RequestBody::Binary { value: "file {id}".into(), content_type: Some("image/png".into()) });
+        assert_eq!(paths(&validate(&spec(vec![t.clone()]), SpecLimits::FREE)), vec!["tools[0].action.body.value"]);
+        t.action.body = Some(RequestBody::Binary { value: "{id}".into(), content_type: None });
+        assert!(validate(&spec(vec![t.clone()]), SpecLimits::FREE).is_empty());
+        assert!(t.takes_files());
+    }
+
+    #[test]
+    fn styled_params_read_back_and_default_per_place() {
+        let param: Param =
+            serde_json::from_value(json!({"name": "q", "value": "{q}", "style": "deep_object"})).unwrap();
+        assert_eq!((param.style_in(Place::Query), param.explode_in(Place::Query)), (Style::DeepObject, true));
+        let plain = Param::new("q", "{q}");
+        assert_eq!((plain.style_in(Place::Header), plain.explode_in(Place::Header)), (Style::Simple, false));
+        assert_eq!(serde_json::to_value(&plain).unwrap(), json!({"name": "q", "value": "{q}"}), "defaults stay out");
     }
 
     #[test]

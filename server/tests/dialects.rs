@@ -9,9 +9,9 @@
 mod common;
 
 use app::spec::{ServerSpec, SpecLimits, validate};
-use common::fixture;
 use common::interop::Prism;
 use common::upstream::{Seen, Upstream};
+use common::{Era, TestApp, call as call_tool, fixture, mcp_client};
 use serde_json::{Map, Value, json};
 use server::engine::render::{Secrets, render};
 use server::generate::budget::Budget;
@@ -251,4 +251,36 @@ async fn a_validating_mock_accepts_every_fixture_call() {
     }
     println!("prism: {valid}/{} fixture calls valid", calls().len());
     assert!(refused.is_empty(), "the mock refused: {refused:#?}");
+}
+
+/// A file through a hosted server, from rmcp's client to the API: the
+/// server whose tool takes files accepts a 700 KiB file (a larger request
+/// than other servers take), and the API receives its exact bytes.
+#[tokio::test]
+async fn a_hosted_tool_uploads_a_file_sent_by_an_mcp_client() {
+    use base64::Engine;
+    let app = TestApp::with_local_upstreams().await;
+    let up = Upstream::start().await;
+    let (_, api) = app.account("files@example.com", app::model::Tier::Paid).await;
+    let text = fixture("dialects-3.0.yaml", &up.addr);
+    let upload = build_named(&text, None, "uploadFile", &mut Budget::new(Duration::from_secs(10))).unwrap().tool;
+    let image = build_named(&text, None, "putImage", &mut Budget::new(Duration::from_secs(10))).unwrap().tool;
+    let spec = json!({"name": "Files", "slug": "files", "tools": [upload, image]});
+    let (_, token) = app.deploy(&api, spec, json!({"credentials": {"key": "k3y"}})).await;
+    let client = mcp_client(&app.mcp_url("files"), token.as_deref(), Era::Modern).await.unwrap();
+
+    // Text bytes: the test API echoes the body in its (1 MiB-capped) answer.
+    let bytes: Vec<u8> = (0..700 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let args = json!({"id": "big", "body": {"content_base64": encoded, "media_type": "application/octet-stream"}});
+    let result = call_tool(&client, "putImage", args).await.unwrap();
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
+    let seen = up.last();
+    assert_eq!((seen.path.as_str(), seen.body.len()), ("/v1/images/big", bytes.len()));
+    assert_eq!(seen.body.as_ref(), bytes.as_slice());
+
+    let bad = json!({"file": {"content_base64": "%%%"}, "purpose": "batch"});
+    let result = call_tool(&client, "uploadFile", bad).await.unwrap();
+    assert_eq!(result.is_error, Some(true));
+    client.cancel().await.ok();
 }

@@ -349,7 +349,7 @@ mod tests {
         let bad = args(json!({"image": {"content_base64": "not base64!"}}));
         assert!(render_body(&body, &bad).unwrap_err().0.contains("is not base64"));
         let big = args(json!({"image": {"content_base64": "A".repeat(MAX_FILE_BYTES / 3 * 4 + 100)}}));
-        assert!(render_body(&body, &big).unwrap_err().0.contains("larger than the 10 MiB"));
+        assert!(render_body(&body, &big).unwrap_err().0.contains("larger than the 5 MiB"));
     }
 
     #[test]

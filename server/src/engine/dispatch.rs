@@ -95,7 +95,7 @@ async fn admit(mount: &Mount, tokens: Option<&dyn AccessTokens>, mut request: Re
     if let Some(caller) = check_client(&mount.client, tokens, request.headers()).await? {
         request.extensions_mut().insert(caller);
     }
-    let limit = super::mcp::MAX_MCP_BODY_BYTES;
+    let limit = super::mcp::max_body_bytes(&mount.live);
     let too_large = || {
         Refused::new(
             StatusCode::PAYLOAD_TOO_LARGE,

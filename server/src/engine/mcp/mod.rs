@@ -46,6 +46,18 @@ pub type McpService = StreamableHttpService<SpecServer, NeverSessionManager>;
 
 /// Largest JSON-RPC request body a hosted server accepts.
 pub const MAX_MCP_BODY_BYTES: usize = 256 * 1024;
+/// ... when one of its tools takes files (base64 of [`app::spec::MAX_FILE_BYTES`]
+/// and the rest of the request).
+pub const MAX_MCP_FILE_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The request body budget of a live server.
+pub fn max_body_bytes(live: &Live) -> usize {
+    if live.compiled.spec.tools.iter().any(app::spec::ToolSpec::takes_files) {
+        MAX_MCP_FILE_BODY_BYTES
+    } else {
+        MAX_MCP_BODY_BYTES
+    }
+}
 
 /// Builds the MCP tool list entry for a spec tool.
 pub fn tool(spec: &app::spec::ToolSpec) -> Tool {
@@ -200,12 +212,13 @@ impl ServerHandler for SpecServer {
 /// responses, no SSE keep-alive. Host and Origin are checked by our
 /// dispatcher (which knows the public URL), so rmcp's own check is off.
 pub fn service(live: Arc<Live>, cancel: CancellationToken) -> McpService {
+    let max_body = max_body_bytes(&live);
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .disable_allowed_hosts()
-        .with_max_request_body_bytes(MAX_MCP_BODY_BYTES)
+        .with_max_request_body_bytes(max_body)
         .with_cancellation_token(cancel);
     StreamableHttpService::new(move || Ok(SpecServer(live.clone())), Arc::new(NeverSessionManager::default()), config)
 }
