@@ -60,14 +60,55 @@ impl Intent {
 /// The intents of a description, in the order they are asked for.
 pub fn intents(description: &str) -> Vec<Intent> {
     let mut out = Vec::new();
-    for word in description.split(|c: char| !c.is_alphanumeric()) {
-        if let Some(intent) = Intent::of(&word.to_lowercase())
-            && !out.contains(&intent)
-        {
+    for (intent, _) in clauses(description) {
+        if !out.contains(&intent) {
             out.push(intent);
         }
     }
     out
+}
+
+/// What a description asks for, clause by clause: each intent word starts a
+/// clause that runs to the next one ("create customers and look up their
+/// invoices" is (create, "create customers and"), (read, "look up their
+/// invoices")). A clause that is only its verb ("search, read, add notes")
+/// borrows the words of the next clause that has some (or the previous),
+/// and words before the first verb go to every clause.
+pub fn clauses(description: &str) -> Vec<(Intent, String)> {
+    let mut lead = Vec::new();
+    let mut out: Vec<(Intent, Vec<String>)> = Vec::new();
+    for word in description.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let lower = word.to_lowercase();
+        match Intent::of(&lower) {
+            Some(intent) => out.push((intent, vec![lower])),
+            None => match out.last_mut() {
+                Some((_, words)) => words.push(lower),
+                None => lead.push(lower),
+            },
+        }
+    }
+    let has_object = |words: &Vec<String>| !tokens(&words[1..].join(" ")).is_empty();
+    let objects: Vec<Option<String>> =
+        out.iter().map(|(_, words)| has_object(words).then(|| words[1..].join(" "))).collect();
+    out.iter()
+        .enumerate()
+        .map(|(i, (intent, words))| {
+            let borrowed = objects[i]
+                .clone()
+                .or_else(|| objects[i..].iter().flatten().next().cloned())
+                .or_else(|| objects[..i].iter().flatten().last().cloned())
+                .unwrap_or_default();
+            (*intent, format!("{} {} {}", lead.join(" "), words[0], borrowed).trim().to_owned())
+        })
+        .collect()
+}
+
+/// Whether the resource a path names (its last literal segment) is one of
+/// the words asked for: `/v1/customers` for "create customers", not
+/// `/v1/customers/{customer}/sources`.
+fn names_resource(path: &str, asked: &[String]) -> bool {
+    let last = path.split('/').rev().find(|s| !s.is_empty() && !s.starts_with('{')).unwrap_or_default();
+    tokens(last).iter().any(|t| asked.contains(t))
 }
 
 /// An operation to rank: its words, method and path.
@@ -80,18 +121,17 @@ pub struct Ranked<'a> {
 /// How many operations per intent lead the ranking.
 const LEADS_PER_INTENT: usize = 3;
 
-/// Ranks operations against `description`: for each intent asked for, the
-/// best-matching operations whose method fits it come first (taking turns
-/// between intents); then everything else by BM25, with operations that fit
-/// no intent halved, and deletions a quarter unless deleting was asked for.
+/// Ranks operations against `description`: for each clause asked for (see
+/// [`clauses`]), the operations whose method fits its intent and that best
+/// match its words (the resource it names first) lead, taking turns between
+/// clauses; then everything else by BM25, with operations that fit no
+/// intent halved, and deletions a quarter unless deleting was asked for.
 /// Returns (index, score), best first.
 pub fn rank_operations(description: &str, ops: &[Ranked<'_>]) -> Vec<(usize, f64)> {
     let texts: Vec<&str> = ops.iter().map(|o| o.text).collect();
-    let mut scores = vec![0.0; ops.len()];
-    for (i, score) in rank(description, &texts) {
-        scores[i] = score;
-    }
-    let wanted = intents(description);
+    let scores = scores(description, &texts);
+    let asked = clauses(description);
+    let wanted: Vec<Intent> = asked.iter().map(|(intent, _)| *intent).collect();
     let adjusted: Vec<f64> = ops
         .iter()
         .zip(&scores)
@@ -109,20 +149,7 @@ pub fn rank_operations(description: &str, ops: &[Ranked<'_>]) -> Vec<(usize, f64
             score * factor
         })
         .collect();
-    let by_score = |list: &mut Vec<usize>| {
-        list.sort_by(|&a, &b| {
-            adjusted[b].partial_cmp(&adjusted[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
-        })
-    };
-    let leads: Vec<Vec<usize>> = wanted
-        .iter()
-        .map(|intent| {
-            let mut fitting: Vec<usize> =
-                (0..ops.len()).filter(|&i| scores[i] > 0.0 && intent.fit(ops[i].method, ops[i].path) == 2).collect();
-            by_score(&mut fitting);
-            fitting
-        })
-        .collect();
+    let leads: Vec<Vec<usize>> = asked.iter().map(|(intent, words)| lead(*intent, words, ops, &texts)).collect();
     let mut order = Vec::with_capacity(ops.len());
     let mut placed = vec![false; ops.len()];
     for _ in 0..LEADS_PER_INTENT {
@@ -134,9 +161,31 @@ pub fn rank_operations(description: &str, ops: &[Ranked<'_>]) -> Vec<(usize, f64
         }
     }
     let mut rest: Vec<usize> = (0..ops.len()).filter(|&i| !placed[i]).collect();
-    by_score(&mut rest);
+    rest.sort_by(|&a, &b| adjusted[b].partial_cmp(&adjusted[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
     order.extend(rest);
     order.into_iter().map(|i| (i, adjusted[i])).collect()
+}
+
+/// BM25 scores by operation index.
+fn scores(query: &str, texts: &[&str]) -> Vec<f64> {
+    let mut out = vec![0.0; texts.len()];
+    for (i, score) in rank(query, texts) {
+        out[i] = score;
+    }
+    out
+}
+
+/// The operations that fit one clause's intent exactly and match its
+/// words, best first (those naming the resource asked for count double).
+fn lead(intent: Intent, words: &str, ops: &[Ranked<'_>], texts: &[&str]) -> Vec<usize> {
+    let asked = tokens(words);
+    let scores = scores(words, texts);
+    let weighted = |i: usize| scores[i] * if names_resource(ops[i].path, &asked) { 2.0 } else { 1.0 };
+    let mut fitting: Vec<usize> =
+        (0..ops.len()).filter(|&i| scores[i] > 0.0 && intent.fit(ops[i].method, ops[i].path) == 2).collect();
+    fitting
+        .sort_by(|&a, &b| weighted(b).partial_cmp(&weighted(a)).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
+    fitting
 }
 
 /// Ranks `texts` against `description`. Returns (index, score), best first;
@@ -239,6 +288,22 @@ mod tests {
 
     fn op(text: &'static str, method: HttpMethod, path: &'static str) -> Ranked<'static> {
         Ranked { text, method, path }
+    }
+
+    #[test]
+    fn clauses_split_at_verbs_and_share_objects() {
+        let asked = clauses("Create customers and look up their invoices");
+        assert_eq!(
+            asked,
+            vec![
+                (Intent::Create, "create customers and".to_owned()),
+                (Intent::Read, "look up their invoices".to_owned())
+            ]
+        );
+        let asked = clauses("notes: search, read, add them");
+        let words: Vec<&str> = asked.iter().map(|(_, w)| w.as_str()).collect();
+        assert_eq!(words, ["notes search them", "notes read them", "notes add them"]);
+        assert!(clauses("the weather in Oslo").is_empty());
     }
 
     #[test]
