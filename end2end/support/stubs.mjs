@@ -137,8 +137,10 @@ const server = http.createServer((req, res) => {
         failedOnce.add(key);
         return send(res, 500, "the model is overloaded (test stand-in)", "text/plain");
       }
-      // Given a document's operations to choose from, it chooses the first.
-      const listed = prompt.includes("You choose tools for an MCP server") && prompt.match(/"operation": "([^"]+)"/);
+      // Given a document's operations to choose from (listed in the user's
+      // message), it chooses the first.
+      const asked = (request.messages || []).filter((m) => m.role === "user").map((m) => m.content).join("\n");
+      const listed = prompt.includes("You choose tools for an MCP server") && asked.match(/"operation": "([^"]+)"/);
       const answer = listed
         ? { name: "Inventory", description: "Items in stock", tools: [{ operation: listed[1] }] }
         : proposal();
