@@ -497,7 +497,7 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>, chosen: RwSi
                     let key = candidate.tool.name.clone();
                     let (name, description) = edits[&key];
                     let parameters = parameters_line(&candidate.tool.input_schema);
-                    let summary = crate::wizard::action_summary(&candidate.tool);
+                    let url = candidate.tool.action.url.clone();
                     let method = candidate.tool.action.method;
                     let destructive = candidate.tool.effective_annotations().destructive;
                     view! {
@@ -521,7 +521,7 @@ fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>, chosen: RwSi
                                     <p class="flex flex-wrap items-center gap-2">
                                         <MethodBadge method/>
                                         {destructive.then(|| view! { <DestructiveMark/> })}
-                                        <span class="break-all font-mono text-xs text-slate-600">{summary}</span>
+                                        <span class="break-all font-mono text-xs text-slate-600">{url}</span>
                                     </p>
                                     <p class="text-xs text-slate-500">
                                         {parameters}
