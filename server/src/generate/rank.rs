@@ -57,17 +57,6 @@ impl Intent {
     }
 }
 
-/// The intents of a description, in the order they are asked for.
-pub fn intents(description: &str) -> Vec<Intent> {
-    let mut out = Vec::new();
-    for (intent, _) in clauses(description) {
-        if !out.contains(&intent) {
-            out.push(intent);
-        }
-    }
-    out
-}
-
 /// What a description asks for, clause by clause: each intent word starts a
 /// clause that runs to the next one ("create customers and look up their
 /// invoices" is (create, "create customers and"), (read, "look up their
@@ -128,8 +117,8 @@ const LEADS_PER_INTENT: usize = 3;
 /// intent halved, and deletions a quarter unless deleting was asked for.
 /// Returns (index, score), best first.
 pub fn rank_operations(description: &str, ops: &[Ranked<'_>]) -> Vec<(usize, f64)> {
-    let texts: Vec<&str> = ops.iter().map(|o| o.text).collect();
-    let scores = scores(description, &texts);
+    let corpus = Corpus::new(ops.iter().map(|o| o.text));
+    let scores = corpus.scores(description);
     let asked = clauses(description);
     let wanted: Vec<Intent> = asked.iter().map(|(intent, _)| *intent).collect();
     let adjusted: Vec<f64> = ops
@@ -149,7 +138,7 @@ pub fn rank_operations(description: &str, ops: &[Ranked<'_>]) -> Vec<(usize, f64
             score * factor
         })
         .collect();
-    let leads: Vec<Vec<usize>> = asked.iter().map(|(intent, words)| lead(*intent, words, ops, &texts)).collect();
+    let leads: Vec<Vec<usize>> = asked.iter().map(|(intent, words)| lead(*intent, words, ops, &corpus)).collect();
     let mut order = Vec::with_capacity(ops.len());
     let mut placed = vec![false; ops.len()];
     for _ in 0..LEADS_PER_INTENT {
@@ -166,20 +155,11 @@ pub fn rank_operations(description: &str, ops: &[Ranked<'_>]) -> Vec<(usize, f64
     order.into_iter().map(|i| (i, adjusted[i])).collect()
 }
 
-/// BM25 scores by operation index.
-fn scores(query: &str, texts: &[&str]) -> Vec<f64> {
-    let mut out = vec![0.0; texts.len()];
-    for (i, score) in rank(query, texts) {
-        out[i] = score;
-    }
-    out
-}
-
 /// The operations that fit one clause's intent exactly and match its
 /// words, best first (those naming the resource asked for count double).
-fn lead(intent: Intent, words: &str, ops: &[Ranked<'_>], texts: &[&str]) -> Vec<usize> {
+fn lead(intent: Intent, words: &str, ops: &[Ranked<'_>], corpus: &Corpus) -> Vec<usize> {
     let asked = tokens(words);
-    let scores = scores(words, texts);
+    let scores = corpus.scores(words);
     let weighted = |i: usize| scores[i] * if names_resource(ops[i].path, &asked) { 2.0 } else { 1.0 };
     let mut fitting: Vec<usize> =
         (0..ops.len()).filter(|&i| scores[i] > 0.0 && intent.fit(ops[i].method, ops[i].path) == 2).collect();
@@ -191,40 +171,55 @@ fn lead(intent: Intent, words: &str, ops: &[Ranked<'_>], texts: &[&str]) -> Vec<
 /// Ranks `texts` against `description`. Returns (index, score), best first;
 /// ties keep document order.
 pub fn rank(description: &str, texts: &[&str]) -> Vec<(usize, f64)> {
-    let query: BTreeSet<String> = tokens(description).into_iter().collect();
-    let docs: Vec<Vec<String>> = texts.iter().map(|t| tokens(t)).collect();
-    let n = docs.len() as f64;
-    let avg = docs.iter().map(Vec::len).sum::<usize>() as f64 / n.max(1.0);
-    let mut df: HashMap<&str, f64> = query.iter().map(|t| (t.as_str(), 0.0)).collect();
-    for doc in &docs {
-        let present: BTreeSet<&str> = doc.iter().map(String::as_str).filter(|t| df.contains_key(t)).collect();
-        for term in present {
-            *df.get_mut(term).expect("only query terms are counted") += 1.0;
-        }
-    }
-    let (k1, b) = (1.2, 0.75);
-    let mut scores: Vec<(usize, f64)> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, doc)| {
-            let len = doc.len() as f64;
-            let mut tf: HashMap<&str, f64> = HashMap::new();
-            for term in doc.iter().filter(|t| df.contains_key(t.as_str())) {
-                *tf.entry(term.as_str()).or_default() += 1.0;
-            }
-            let score = tf
-                .iter()
-                .map(|(term, tf)| {
-                    let df = df[term];
-                    let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                    idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / avg.max(1.0)))
-                })
-                .sum();
-            (i, score)
-        })
-        .collect();
+    let mut scores: Vec<(usize, f64)> =
+        Corpus::new(texts.iter().copied()).scores(description).into_iter().enumerate().collect();
     scores.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
     scores
+}
+
+/// Texts tokenized once, to be scored against several queries.
+struct Corpus {
+    docs: Vec<Vec<String>>,
+    avg: f64,
+}
+
+impl Corpus {
+    fn new<'a>(texts: impl Iterator<Item = &'a str>) -> Self {
+        let docs: Vec<Vec<String>> = texts.map(tokens).collect();
+        let avg = docs.iter().map(Vec::len).sum::<usize>() as f64 / (docs.len() as f64).max(1.0);
+        Corpus { docs, avg }
+    }
+
+    /// BM25 score of every text against `query`, by index.
+    fn scores(&self, query: &str) -> Vec<f64> {
+        let query: BTreeSet<String> = tokens(query).into_iter().collect();
+        let n = self.docs.len() as f64;
+        let mut df: HashMap<&str, f64> = query.iter().map(|t| (t.as_str(), 0.0)).collect();
+        for doc in &self.docs {
+            let present: BTreeSet<&str> = doc.iter().map(String::as_str).filter(|t| df.contains_key(t)).collect();
+            for term in present {
+                *df.get_mut(term).expect("only query terms are counted") += 1.0;
+            }
+        }
+        let (k1, b) = (1.2, 0.75);
+        self.docs
+            .iter()
+            .map(|doc| {
+                let len = doc.len() as f64;
+                let mut tf: HashMap<&str, f64> = HashMap::new();
+                for term in doc.iter().filter(|t| df.contains_key(t.as_str())) {
+                    *tf.entry(term.as_str()).or_default() += 1.0;
+                }
+                tf.iter()
+                    .map(|(term, tf)| {
+                        let df = df[term];
+                        let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                        idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / self.avg.max(1.0)))
+                    })
+                    .sum()
+            })
+            .collect()
+    }
 }
 
 /// Lowercase word tokens; camelCase and snake_case are split; a few stop
