@@ -1,7 +1,7 @@
 //! Request bodies: JSON, urlencoded forms, multipart with files, raw
 //! binary (pure: arguments in, bytes out).
 
-use super::render::{RenderError, fill};
+use super::render::{RenderError, err, fill};
 use super::serialize::{self, How};
 use app::spec::{MAX_FILE_BYTES, Param, Part, Place, RequestBody, sole_arg, template_args};
 use base64::Engine;
@@ -9,10 +9,6 @@ use serde_json::{Map, Value};
 
 /// A body ready to send: its Content-Type and bytes.
 pub type Body = (String, Vec<u8>);
-
-fn err<T>(message: impl Into<String>) -> Result<T, RenderError> {
-    Err(RenderError(message.into()))
-}
 
 /// The body for `body` with `args`; `None` when nothing is to be sent (an
 /// optional body none of whose arguments were given, or a body that is one
@@ -90,12 +86,7 @@ pub fn form_pairs(fields: &[Param], args: &Map<String, Value>) -> Result<Vec<(St
         match sole_arg(&field.value) {
             Some(arg) => {
                 if let Some(value) = args.get(&arg) {
-                    let how = How {
-                        style: field.style_in(Place::Form),
-                        explode: field.explode_in(Place::Form),
-                        allow_reserved: false,
-                    };
-                    out.extend(serialize::form(&field.name, value, how));
+                    out.extend(serialize::form(&field.name, value, How::of(field, Place::Form)));
                 }
             }
             None => out.extend(fill(&field.value, args, false)?.map(|text| (field.name.clone(), text))),

@@ -25,7 +25,7 @@ pub type Secrets = HashMap<String, String>;
 #[error("{0}")]
 pub struct RenderError(pub String);
 
-fn err<T>(message: impl Into<String>) -> Result<T, RenderError> {
+pub(super) fn err<T>(message: impl Into<String>) -> Result<T, RenderError> {
     Err(RenderError(message.into()))
 }
 
@@ -82,12 +82,7 @@ fn query_fragments(params: &[Param], args: &Map<String, Value>) -> Result<Vec<St
         match sole_arg(&param.value) {
             Some(arg) => {
                 if let Some(value) = args.get(&arg) {
-                    let how = How {
-                        style: param.style_in(Place::Query),
-                        explode: param.explode_in(Place::Query),
-                        allow_reserved: param.allow_reserved,
-                    };
-                    out.extend(serialize::query(&param.name, value, how));
+                    out.extend(serialize::query(&param.name, value, How::of(param, Place::Query)));
                 }
             }
             None => out.extend(fill(&param.value, args, false)?.map(|text| {

@@ -5,7 +5,7 @@
 //! Delimiters stay literal (`,` `|` `.` `;` `=`), values are encoded for
 //! where they go, so `a,b` as one value (`a%2Cb`) never reads as two.
 
-use app::spec::Style;
+use app::spec::{Param, Place, Style};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
@@ -38,6 +38,18 @@ pub struct How {
     pub style: Style,
     pub explode: bool,
     pub allow_reserved: bool,
+}
+
+impl How {
+    /// How `param` is written where it is used (`allow_reserved` applies to
+    /// the query only).
+    pub fn of(param: &Param, place: Place) -> How {
+        How {
+            style: param.style_in(place),
+            explode: param.explode_in(place),
+            allow_reserved: param.allow_reserved && place == Place::Query,
+        }
+    }
 }
 
 /// A scalar's text (strings as they are, numbers and booleans as JSON);

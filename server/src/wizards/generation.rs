@@ -69,10 +69,10 @@ impl Wizards {
         generate::generate(&request, &self.outbound, self.llm.as_ref(), &self.import_permits).await
     }
 
-    /// Stores the outcome in one transaction: the job is closed (only if
-    /// this worker still holds it), the proposal saved (only if it reads
-    /// back within budget), the pasted document dropped once it has served,
-    /// and the wizard moved on (only if it is still waiting).
+    /// Stores the outcome in one transaction: a fetched document and the
+    /// document's operation index kept, the job closed (only if this worker
+    /// still holds it), the proposal saved (only if it reads back within
+    /// budget), and the wizard moved on (only if it is still waiting).
     async fn finish(
         &self,
         claim: &Claim,
@@ -80,12 +80,10 @@ impl Wizards {
         outcome: &mut Result<Generated, String>,
     ) -> Result<(), AppError> {
         let mut tx = self.store.db().begin().await.or_internal("begin")?;
-        if let Ok(generated) = outcome.as_mut() {
-            let row = self.store.by_id_in(&mut tx, wizard_id).await.or_internal("load wizard")?;
-            if let Some(row) = row {
-                let sha256 = row.document_sha256.as_deref();
-                self.keep_generated(&mut tx, &row.owner_id, wizard_id, sha256, generated).await?;
-            }
+        let row = self.store.by_id_in(&mut tx, wizard_id).await.or_internal("load wizard")?;
+        if let (Ok(generated), Some(row)) = (outcome.as_mut(), &row) {
+            let sha256 = row.document_sha256.as_deref();
+            self.keep_generated(&mut tx, &row.owner_id, wizard_id, sha256, generated).await?;
         }
         let stored = match outcome {
             Ok(generated) => generate::stored_proposal(&generated.proposal),
@@ -99,7 +97,6 @@ impl Wizards {
             tracing::info!(%wizard_id, "the job is no longer ours (discarded or taken over); its result is dropped");
             return Ok(());
         }
-        let row = self.store.by_id_in(&mut tx, wizard_id).await.or_internal("load wizard")?;
         let Some(row) = row else { return tx.commit().await.or_internal("commit job") };
         if let Ok(text) = &stored {
             self.store.set_proposal(&mut tx, wizard_id, text).await.or_internal("store proposal")?;
