@@ -4,18 +4,14 @@
 //!
 //! `cargo run --release -p server --example bench_import`
 
+#[path = "support/memory.rs"]
+mod memory;
+
+use memory::status_kib;
 use server::generate::budget::{Budget, IMPORT_TIME};
 use server::generate::openapi::{prepare, sample::large_document};
 use server::wizards::pack;
 use std::time::Instant;
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0)))
-        .unwrap_or(0)
-}
 
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -26,12 +22,12 @@ fn reset_peak() {
 fn measure(path: &str) {
     let text = std::fs::read_to_string(path).expect("the document reads");
     reset_peak();
-    let base = status_kib("VmRSS:");
+    let base = status_kib(std::process::id(), "VmRSS:");
     let started = Instant::now();
     let prepared = prepare(&text, None, "update resource 42 and retrieve resources", 20, &mut Budget::new(IMPORT_TIME))
         .expect("the document imports");
     let import = started.elapsed().as_secs_f64();
-    let peak = status_kib("VmHWM:").saturating_sub(base) as f64 / 1024.0;
+    let peak = status_kib(std::process::id(), "VmHWM:").saturating_sub(base) as f64 / 1024.0;
     let started = Instant::now();
     let packed = pack(&text);
     let pack_s = started.elapsed().as_secs_f64();

@@ -23,10 +23,17 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+#[path = "support/memory.rs"]
+mod memory;
+#[path = "support/automcp.rs"]
+mod support;
+
+use memory::status_kib;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{Proc, automcp_bin, automcp_command, serve};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -105,18 +112,6 @@ async fn standalone(upstream: String) {
     axum::serve(listener, app).await.unwrap();
 }
 
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 /// Starts this program in a helper mode and reads its address from stdout.
 fn helper(mode: &[&str]) -> Proc {
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -131,35 +126,9 @@ fn helper(mode: &[&str]) -> Proc {
     Proc { child, addr }
 }
 
-fn automcp_bin() -> std::path::PathBuf {
-    std::env::var_os("AUTOMCP_BIN").map(Into::into).unwrap_or_else(|| {
-        let exe = std::env::current_exe().unwrap();
-        exe.parent().unwrap().parent().unwrap().join("automcp")
-    })
-}
-
 /// Starts `automcp serve` on a fresh data directory.
 fn automcp(data: &std::path::Path) -> Proc {
-    let mut child = Command::new(automcp_bin())
-        .arg("serve")
-        .env("AUTOMCP_DATA_DIR", data)
-        .env("AUTOMCP_BIND", "127.0.0.1:0")
-        .env("AUTOMCP_LOG_FORMAT", "json")
-        .env("AUTOMCP_LOG", "warn,automcp=info")
-        .env("AUTOMCP_ALLOW_PRIVATE_UPSTREAMS", "true")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the release automcp (set AUTOMCP_BIN)");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("automcp exited").unwrap();
-        if line.contains("AutoMCP is listening") {
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            break v["addr"].as_str().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Proc { child, addr }
+    serve(automcp_command(data))
 }
 
 /// utime + stime of a process, in microseconds.
@@ -168,12 +137,6 @@ fn cpu_micros(pid: u32) -> u64 {
     let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     ticks * 1_000_000 / 100 // USER_HZ is 100 on Linux
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 struct Figures {
@@ -404,7 +367,7 @@ async fn bench() {
 
     println!("AutoMCP MCP engine benchmark ({secs} s per measurement, loopback, {} cores)", num_cpus());
     create("s0".into()).await;
-    let rss_one = rss_kib(pid);
+    let rss_one = status_kib(pid, "VmRSS:");
     let one = Arc::new(vec![format!("{base}/mcp/s0")]);
     let standalone_url = Arc::new(vec![format!("http://{}/mcp", baseline.addr)]);
 
@@ -489,7 +452,7 @@ async fn bench() {
     futures_util::future::join_all(pending).await;
     println!("mounted {servers} servers through the API in {:.1} s", t.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_many = rss_kib(pid);
+    let rss_many = status_kib(pid, "VmRSS:");
     let many = Arc::new((0..servers).map(|i| format!("{base}/mcp/s{i}")).collect::<Vec<_>>());
     let mut many_results = Vec::new();
     for connections in [1, 16] {

@@ -12,62 +12,27 @@
 //! p99 of 100). Settings: `AUTOMCP_BIN` (default: `automcp` beside this
 //! program's directory), `BENCH_SECS` (default 5 per measurement).
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "support/automcp.rs"]
+mod support;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{Proc, automcp_command, serve};
 
 const KEY: &str = "62656e63686d61726b206b6579206f6620746865207265706c69636173212121";
 const CONNECTIONS: usize = 16;
 
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-fn automcp_bin() -> PathBuf {
-    std::env::var_os("AUTOMCP_BIN").map(Into::into).unwrap_or_else(|| {
-        let exe = std::env::current_exe().unwrap();
-        exe.parent().unwrap().parent().unwrap().join("automcp")
-    })
-}
-
 /// `automcp` with `data` and, for PostgreSQL, the database URL and shared key.
 fn command(data: &Path, database: Option<&str>) -> Command {
-    let mut command = Command::new(automcp_bin());
-    command
-        .env("AUTOMCP_DATA_DIR", data)
-        .env("AUTOMCP_BIND", "127.0.0.1:0")
-        .env("AUTOMCP_LOG_FORMAT", "json")
-        .env("AUTOMCP_LOG", "warn,automcp=info")
-        .env("AUTOMCP_ALLOW_PRIVATE_UPSTREAMS", "true")
-        .env_remove("AUTOMCP_DATABASE_URL");
+    let mut command = automcp_command(data);
+    command.env_remove("AUTOMCP_DATABASE_URL");
     if let Some(url) = database {
         command.env("AUTOMCP_DATABASE_URL", url).env("AUTOMCP_SECRET_KEY", KEY);
     }
     command
-}
-
-fn serve(data: &Path, database: Option<&str>) -> Proc {
-    let mut child = command(data, database).arg("serve").stderr(Stdio::piped()).spawn().expect("run automcp");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("automcp exited").unwrap();
-        if line.contains("AutoMCP is listening") {
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            break v["addr"].as_str().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Proc { child, addr }
 }
 
 /// A paid account and its API token, made with the operator commands.
@@ -223,7 +188,7 @@ async fn main() {
 
     let sqlite_data = tempfile::tempdir().unwrap();
     let token = account(sqlite_data.path(), None);
-    let sqlite = serve(sqlite_data.path(), None);
+    let sqlite = serve(command(sqlite_data.path(), None));
     let base = format!("http://{}", sqlite.addr);
     create(&base, &token, "s0", &upstream).await;
     let (baseline, errors) = load(vec![format!("{base}/mcp/s0")], secs).await;
@@ -236,7 +201,7 @@ async fn main() {
     let mut replicas: Vec<Proc> = Vec::new();
     let mut figures = Vec::new();
     for n in 1..=3 {
-        replicas.push(serve(dirs[n - 1].path(), Some(&cluster.url)));
+        replicas.push(serve(command(dirs[n - 1].path(), Some(&cluster.url))));
         let bases: Vec<String> = replicas.iter().map(|r| format!("http://{}", r.addr)).collect();
         if n == 1 {
             create(&bases[0], &token, "s0", &upstream).await;
