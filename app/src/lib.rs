@@ -34,15 +34,20 @@ use leptos_router::{
     path,
 };
 
+/// The file in the site root where the build lists its content hashes
+/// (`js: <hash>`, `wasm: <hash>`, `css: <hash>`), one per asset.
+pub const HASH_FILE: &str = "hash.txt";
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
+                <link rel="stylesheet" href=stylesheet/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -51,6 +56,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// `/pkg/automcp.<hash>.css` when the build hashed the stylesheet (read once
+/// per process, as the bundle's names are), else `/pkg/automcp.css`.
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    static HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| {
+        let listed = options.hash_files.then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok()).flatten()?;
+        let line = listed.lines().find_map(|line| line.strip_prefix("css:"))?;
+        Some(line.trim().to_string())
+    });
+    let name = &options.output_name;
+    match hash {
+        Some(hash) => format!("/{}/{name}.{hash}.css", options.site_pkg_dir),
+        None => format!("/{}/{name}.css", options.site_pkg_dir),
     }
 }
 

@@ -3,6 +3,7 @@
 //! size cap, cross-site check, security headers, compression).
 
 pub mod api;
+pub mod assets;
 pub mod mcps_api;
 pub mod middleware;
 pub mod oauth_api;
@@ -12,8 +13,9 @@ pub mod vps_api;
 use crate::services::Services;
 use app::ssr::SharedBackend;
 use axum::Router;
-use axum::extract::FromRef;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use leptos::prelude::*;
@@ -41,14 +43,22 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub engine: Arc<crate::engine::Engine>,
+    pub assets: Arc<assets::Assets>,
 }
 
+/// The pages' options. When the build wrote `site/hash.txt`, the pages name
+/// the bundle and stylesheet by their content hashes (`automcp.<hash>.wasm`).
 pub fn leptos_options(services: &Services) -> LeptosOptions {
     let config = &services.config;
+    let site_root = config.site_root();
+    let hash_file = site_root.join(app::HASH_FILE);
     LeptosOptions::builder()
         .output_name("automcp")
-        .site_root(config.site_root().to_string_lossy().into_owned())
+        .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
+        .hash_files(hash_file.is_file())
+        // An absolute path: Leptos joins it to the executable's directory.
+        .hash_file(hash_file.to_string_lossy().into_owned().into())
         .site_addr(config.bind)
         .env(if cfg!(debug_assertions) { leptos::config::Env::DEV } else { leptos::config::Env::PROD })
         .build()
@@ -67,19 +77,31 @@ fn page_routes() -> Vec<AxumRouteListing> {
 
 /// Builds the whole application router.
 pub fn router(services: Services) -> Router {
-    let state = AppState {
-        leptos_options: leptos_options(&services),
-        services: services.clone(),
-        engine: services.engine.clone(),
-    };
+    let leptos_options = leptos_options(&services);
+    let assets = Arc::new(assets::Assets::load(std::path::Path::new(leptos_options.site_root.as_ref())));
+    let state = AppState { leptos_options, services: services.clone(), engine: services.engine.clone(), assets };
     let backend: SharedBackend = Arc::new(services.clone());
     let context = move || provide_context(backend.clone());
 
     let routes = page_routes();
     let leptos_options = state.leptos_options.clone();
+    let shell = move || app::shell(leptos_options.clone());
+    let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), shell.clone());
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell));
+        .leptos_routes_with_context(&state, routes, context, shell)
+        .fallback(move |State(state): State<AppState>, request: Request<Body>| async move {
+            let found = state.assets.respond(request.method(), request.uri().path(), request.headers());
+            match found {
+                Some(response) => response,
+                None => not_found(request).await,
+            }
+        })
+        // Pages and server function answers are per user and per moment;
+        // assets say their own (immutable or revalidated).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        ));
 
     let request_id = HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http()
