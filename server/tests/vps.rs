@@ -193,6 +193,57 @@ async fn deploy_redeploy_rollback_stop_start_remove() {
     ssh.close().await;
 }
 
+/// The upload is gzip-compressed and resumable: an interrupted upload of the
+/// same version is continued where it stopped; a damaged one is sent again.
+#[tokio::test]
+async fn an_interrupted_upload_is_resumed_and_a_damaged_one_sent_again() {
+    let m = machine();
+    let up = Upstream::start().await;
+    let binary = binary();
+    let gzip = binary.gzip().await.unwrap();
+    assert!(gzip.len() < binary.bytes.len() / 2, "compressed: {} of {}", gzip.len(), binary.bytes.len());
+    let bin_dir = m.sshd.base_dir().join("bin");
+    let part = bin_dir.join(format!("automcp-{}.gz.part", &binary.sha256[..16]));
+    let installed = bin_dir.join(format!("automcp-{}", &binary.sha256[..16]));
+    std::fs::create_dir_all(&bin_dir).unwrap();
+
+    let release = |number: u32| Release {
+        target: m.target.clone(),
+        layout: m.layout.clone(),
+        number,
+        spec_json: spec(&up, &["forecast"]),
+        env: env(),
+        runner_token: RUNNER_TOKEN.into(),
+    };
+    let upload_detail = |events: &Arc<Mutex<Vec<StepEvent>>>| {
+        events.lock().unwrap().iter().find(|e| e.step == "upload" && e.status == "done").unwrap().detail.clone()
+    };
+
+    // The first half arrived before the connection dropped.
+    std::fs::write(&part, &gzip[..gzip.len() / 2]).unwrap();
+    let (progress, events) = recorder();
+    let ssh = deploy::connect(&m.target, &progress).await.unwrap();
+    let first = deploy::deploy(&ssh, &release(1), &binary, None, &outbound(), &progress).await.unwrap();
+    let detail = upload_detail(&events);
+    assert!(detail.contains("resumed an interrupted upload"), "{detail}");
+    assert_eq!(std::fs::read(&installed).unwrap(), *binary.bytes, "the unpacked binary is the one sent");
+    assert!(!part.exists(), "the partial upload is cleaned up");
+    assert_eq!(tools_at(&first.endpoint).await, ["forecast"]);
+
+    // A partial upload that is not a prefix of this version's stream.
+    std::fs::remove_file(&installed).unwrap();
+    std::fs::write(&part, b"not what was sent").unwrap();
+    let (progress, events) = recorder();
+    let second =
+        deploy::deploy(&ssh, &release(2), &binary, Some((1, first.supervisor)), &outbound(), &progress).await.unwrap();
+    let detail = upload_detail(&events);
+    assert!(detail.contains("the interrupted upload was unusable"), "{detail}");
+    assert_eq!(std::fs::read(&installed).unwrap(), *binary.bytes);
+    assert_eq!(tools_at(&second.endpoint).await, ["forecast"]);
+    deploy::remove(&ssh, &m.layout, &[(1, Supervisor::Process), (2, Supervisor::Process)]).await.unwrap();
+    ssh.close().await;
+}
+
 #[tokio::test]
 async fn failures_are_clear_and_the_previous_release_keeps_serving() {
     let m = machine();

@@ -50,6 +50,8 @@ fn failed(progress: &Progress, step: &str, message: impl Into<String>) -> Failed
 pub struct Binary {
     pub bytes: Arc<Vec<u8>>,
     pub sha256: String,
+    /// Its gzip stream, made on the first upload and kept.
+    gzip: Arc<tokio::sync::OnceCell<Arc<Vec<u8>>>>,
 }
 
 impl Binary {
@@ -62,8 +64,25 @@ impl Binary {
         use sha2::{Digest, Sha256};
         let bytes = std::fs::read(path)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Binary { bytes: Arc::new(bytes), sha256 })
+        Ok(Binary { bytes: Arc::new(bytes), sha256, gzip: Arc::default() })
     }
+
+    /// The gzip stream that is sent (compressed once, off the async threads).
+    pub async fn gzip(&self) -> Result<Arc<Vec<u8>>, String> {
+        let bytes = self.bytes.clone();
+        let compress = || async move {
+            let gzip = tokio::task::spawn_blocking(move || gzip(&bytes)).await.map_err(|e| e.to_string())?;
+            gzip.map(Arc::new).map_err(|e| format!("compress the binary: {e}"))
+        };
+        self.gzip.get_or_try_init(compress).await.cloned()
+    }
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::new(6));
+    encoder.write_all(bytes)?;
+    encoder.finish()
 }
 
 /// Everything a deploy of one release needs.
@@ -87,6 +106,40 @@ pub struct Serving {
     pub endpoint: String,
     /// How many tools it listed in the health check.
     pub tools: usize,
+}
+
+/// Sends the binary unless the machine has it: gzip-compressed, resumed
+/// where an interrupted upload of the same version stopped, unpacked and
+/// checked against its SHA-256 on the machine. A resumed upload that does not
+/// check out is sent again whole, once. Says what it did.
+async fn upload_binary(ssh: &Ssh, layout: &Layout, binary: &Binary) -> Result<String, String> {
+    let present = ssh.check(&layout.has_binary(&binary.sha256), None, STEP_TIMEOUT).await?;
+    if present.trim() == "present" {
+        return Ok("binary already on the machine".to_owned());
+    }
+    let gzip = binary.gzip().await?;
+    let offset: usize =
+        ssh.check(&layout.upload_offset(&binary.sha256), None, STEP_TIMEOUT).await?.trim().parse().unwrap_or(0);
+    let resumed = offset > 0 && offset < gzip.len();
+    let start = if resumed { offset } else { 0 };
+    ssh.check(&layout.append_upload(&binary.sha256, start == 0), Some(&gzip[start..]), UPLOAD_TIMEOUT).await?;
+    match ssh.check(&layout.unpack_binary(&binary.sha256), None, UPLOAD_TIMEOUT).await {
+        Ok(_) if resumed => Ok(format!(
+            "resumed an interrupted upload: sent {} of {} compressed ({} unpacked)",
+            human_size(gzip.len() - start),
+            human_size(gzip.len()),
+            human_size(binary.bytes.len())
+        )),
+        Ok(_) => {
+            Ok(format!("uploaded {} compressed ({} unpacked)", human_size(gzip.len()), human_size(binary.bytes.len())))
+        }
+        Err(_) if resumed => {
+            ssh.check(&layout.append_upload(&binary.sha256, true), Some(&gzip), UPLOAD_TIMEOUT).await?;
+            ssh.check(&layout.unpack_binary(&binary.sha256), None, UPLOAD_TIMEOUT).await?;
+            Ok(format!("uploaded {} compressed (the interrupted upload was unusable)", human_size(gzip.len())))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Connects (the first step of every operation).
@@ -123,18 +176,9 @@ pub async fn deploy(
     let (_, supervisor) = probe(ssh).await.map_err(|e| failed(progress, "connect", e))?;
 
     // Upload: the binary once per version, then this release's files.
-    let size = binary.bytes.len();
-    report(progress, "upload", "running", format!("automcp binary, {}", human_size(size)));
+    report(progress, "upload", "running", format!("automcp binary, {}", human_size(binary.bytes.len())));
     ssh.check(&layout.prepare(n), None, STEP_TIMEOUT).await.map_err(|e| failed(progress, "upload", e))?;
-    let present = ssh.check(&layout.has_binary(&binary.sha256), None, STEP_TIMEOUT).await;
-    let uploaded = if present.as_deref().map(str::trim) == Ok("present") {
-        "binary already on the machine".to_owned()
-    } else {
-        ssh.check(&layout.upload_binary(&binary.sha256), Some(&binary.bytes), UPLOAD_TIMEOUT)
-            .await
-            .map_err(|e| failed(progress, "upload", e))?;
-        format!("uploaded {}", human_size(size))
-    };
+    let uploaded = upload_binary(ssh, layout, binary).await.map_err(|e| failed(progress, "upload", e))?;
     let env = super::plan::env_file(&release.env);
     for (name, bytes) in
         [("spec.json", release.spec_json.as_slice()), ("env", env.as_bytes()), ("run.sh", run_script().as_bytes())]

@@ -93,11 +93,35 @@ impl Layout {
         format!("test -x {} && echo present || echo missing", Self::q(&self.binary(sha256)))
     }
 
-    /// Reads the binary from stdin into the shared store.
-    pub fn upload_binary(&self, sha256: &str) -> String {
+    /// The gzip stream of a binary as it arrives (kept across connections).
+    fn upload_part(&self, sha256: &str) -> String {
+        format!("{}.gz.part", self.binary(sha256))
+    }
+
+    /// Prints how many bytes of an interrupted upload are on the machine.
+    pub fn upload_offset(&self, sha256: &str) -> String {
+        let part = Self::q(&self.upload_part(sha256));
+        format!("if [ -f {part} ]; then wc -c < {part}; else echo 0; fi")
+    }
+
+    /// Appends stdin to the upload (`fresh`: starts it over).
+    pub fn append_upload(&self, sha256: &str, fresh: bool) -> String {
+        let redirect = if fresh { ">" } else { ">>" };
+        format!("umask 077 && cat {redirect} {}", Self::q(&self.upload_part(sha256)))
+    }
+
+    /// Unpacks the upload into the shared store if its SHA-256 is `sha256`;
+    /// otherwise removes it and fails saying so.
+    pub fn unpack_binary(&self, sha256: &str) -> String {
+        let gz = Self::q(&self.upload_part(sha256));
         let bin = Self::q(&self.binary(sha256));
         let part = Self::q(&format!("{}.part", self.binary(sha256)));
-        format!("umask 077 && cat > {part} && chmod 700 {part} && mv -f {part} {bin}")
+        format!(
+            "umask 077 && gzip -dc {gz} > {part} && [ \"$(sha256sum {part} | cut -d' ' -f1)\" = {sha256} ] \
+             && chmod 700 {part} && mv -f {part} {bin} && rm -f {gz} \
+             || {{ rm -f {gz} {part}; echo 'the uploaded binary is damaged (gzip or SHA-256 check failed)' >&2; exit 1; }}",
+            sha256 = quote(sha256),
+        )
     }
 
     /// Reads a file of the release from stdin (mode 0600).
