@@ -152,6 +152,25 @@ fn call_body(i: usize) -> String {
     format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"ping","arguments":{{}}}}}}"#)
 }
 
+/// Calls every URL once, 16 at a time.
+async fn warm_up(urls: &[String]) {
+    let client = reqwest::Client::builder().tcp_nodelay(true).no_proxy().build().unwrap();
+    let mut pending = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let request = client
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .body(call_body(i))
+            .send();
+        pending.push(async move { assert!(request.await.unwrap().status().is_success()) });
+        if pending.len() == 16 {
+            futures_util::future::join_all(pending.drain(..)).await;
+        }
+    }
+    futures_util::future::join_all(pending).await;
+}
+
 /// Closed-loop load: `connections` workers POST tools/call for `secs` seconds.
 async fn load(pid: u32, urls: Arc<Vec<String>>, connections: usize, secs: u64) -> Figures {
     load_as(pid, urls, connections, secs, None).await
@@ -454,6 +473,12 @@ async fn bench() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_many = status_kib(pid, "VmRSS:");
     let many = Arc::new((0..servers).map(|i| format!("{base}/mcp/s{i}")).collect::<Vec<_>>());
+    // One call to every server first: a server compiles its tools' argument
+    // schemas on its first call (kept for later calls), which a measurement of
+    // steady-state calls should not include.
+    let t = Instant::now();
+    warm_up(&many).await;
+    println!("warm-up: one call to each of {servers} servers in {:.1} s", t.elapsed().as_secs_f64());
     let mut many_results = Vec::new();
     for connections in [1, 16] {
         let m = load(pid, many.clone(), connections, secs).await;
@@ -495,7 +520,7 @@ async fn bench() {
     println!("== summary ==");
     for ((connections, s, h), m) in results.iter().zip(&many_results) {
         println!(
-            "c={connections:<2}: mounted/standalone = {:.2} (target >= 0.90); {servers}/1 mounted = {:.2} (target >= 0.85); CPU hosted/standalone = {:.2}",
+            "c={connections:<2}: mounted/standalone = {:.2} (target >= 0.90); {servers}/1 mounted = {:.2} (target >= 0.90); CPU hosted/standalone = {:.2}",
             h.per_sec / s.per_sec,
             m.per_sec / h.per_sec,
             h.cpu_per_call_us / s.cpu_per_call_us
@@ -513,7 +538,7 @@ async fn bench() {
     for ((connections, s, _), f) in results.iter().zip(&forwarded) {
         println!(
             "c={connections:<2}: forwarded through /mcp/{{slug}}: {:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms; \
-             added p50 over calling the source directly: {:.3} ms",
+             added p50 over calling the source directly: {:.3} ms (target <= 0.25 ms)",
             f.per_sec,
             ms(f.p50),
             ms(f.p99),
