@@ -35,6 +35,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{Proc, automcp_bin, automcp_command, serve};
 
+/// The same allocator as `automcp`, so the standalone baseline is compared
+/// on equal terms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -374,7 +379,7 @@ async fn bench() {
             "spec": spec(&slug, &upstream.addr),
             "client_auth": client_auth,
             "deploy": true,
-            "limits": {"calls_per_minute": 100000, "burst": 100000, "max_concurrency": 64}
+            "limits": {"calls_per_minute": 1000000, "burst": 1000000, "max_concurrency": 64}
         });
         async move {
             let response =
@@ -387,14 +392,16 @@ async fn bench() {
     println!("AutoMCP MCP engine benchmark ({secs} s per measurement, loopback, {} cores)", num_cpus());
     create("s0".into()).await;
     let rss_one = status_kib(pid, "VmRSS:");
-    let one = Arc::new(vec![format!("{base}/mcp/s0")]);
     let standalone_url = Arc::new(vec![format!("http://{}/mcp", baseline.addr)]);
 
     let mut results = Vec::new();
     for connections in [1, 16] {
+        // A server per run, each with the highest limits a server may have.
+        create(format!("one{connections}")).await;
+        let one = Arc::new(vec![format!("{base}/mcp/one{connections}")]);
         let s = load(baseline.child.id(), standalone_url.clone(), connections, secs).await;
         print(&format!("standalone rmcp, c={connections}"), &s);
-        let h = load(pid, one.clone(), connections, secs).await;
+        let h = load(pid, one, connections, secs).await;
         print(&format!("/mcp/{{slug}}, 1 mounted, c={connections}"), &h);
         results.push((connections, s, h));
     }
@@ -443,7 +450,7 @@ async fn bench() {
         .unwrap();
     assert_eq!(response.status(), 201);
     let created: serde_json::Value = response.json().await.unwrap();
-    let limits = serde_json::json!({"limits": {"calls_per_minute": 100000, "burst": 100000, "max_concurrency": 64}});
+    let limits = serde_json::json!({"limits": {"calls_per_minute": 1000000, "burst": 1000000, "max_concurrency": 64}});
     let response = api
         .put(format!("{base}/api/v1/servers/{}", created["mcp"]["id"].as_str().unwrap()))
         .bearer_auth(&token)

@@ -100,7 +100,7 @@ async fn create(base: &str, token: &str, slug: &str, upstream: &str) {
             "action": {"method": "GET", "url": format!("http://{upstream}/ping")}}]},
         "client_auth": "public",
         "deploy": true,
-        "limits": {"calls_per_minute": 100000, "burst": 100000, "max_concurrency": 64}
+        "limits": {"calls_per_minute": 1000000, "burst": 1000000, "max_concurrency": 64}
     });
     let response = client().post(format!("{base}/api/v1/servers")).bearer_auth(token).json(&body).send().await.unwrap();
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());

@@ -4,6 +4,11 @@ use server::services::Services;
 use server::startup::{Server, shutdown_signal};
 use std::io::Write;
 
+/// mimalloc: the hosted call path allocates from many tasks on every worker
+/// thread, where glibc's arenas contend (see `examples/bench_mcp.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

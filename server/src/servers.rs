@@ -105,6 +105,10 @@ fn issue_token() -> String {
     format!("{SERVER_TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// The highest custom limit (calls a minute, burst or concurrency): about
+/// 16,700 calls a second, past what one 2-core instance serves.
+pub const MAX_LIMIT: u32 = 1_000_000;
+
 /// Custom limits as stored: calls a minute, burst, concurrency.
 fn limit_values(limits: &LimitsInput) -> [Option<i64>; 3] {
     [limits.calls_per_minute, limits.burst, limits.max_concurrency].map(|value| value.map(i64::from))
@@ -267,8 +271,8 @@ impl Servers {
             ("burst", input.burst),
             ("max_concurrency", input.max_concurrency),
         ] {
-            if value == Some(0) || value.is_some_and(|v| v > 100_000) {
-                return Err(AppError::invalid(format!("limits.{field}"), "must be 1 to 100000"));
+            if value == Some(0) || value.is_some_and(|v| v > MAX_LIMIT) {
+                return Err(AppError::invalid(format!("limits.{field}"), format!("must be 1 to {MAX_LIMIT}")));
             }
         }
         Ok(())

@@ -29,7 +29,7 @@ use limits::{Limiter, Replicas, ServerLimits};
 use mcp::{McpService, ToolReply};
 use outbound::{Outbound, OutboundError, excerpt};
 use quota::Quota;
-use render::{Secrets, render};
+use render::Secrets;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,9 +50,9 @@ pub enum ClientCheck {
 pub struct Compiled {
     pub spec: ServerSpec,
     pub tools: Vec<rmcp::model::Tool>,
-    /// Compiled on a tool's first call: most mounted tools are never called,
+    /// Made on a tool's first call: most mounted tools are never called,
     /// and a compiled schema costs kilobytes.
-    validators: Vec<std::sync::OnceLock<jsonschema::Validator>>,
+    prepared: Vec<std::sync::OnceLock<Prepared>>,
     by_name: HashMap<String, usize>,
 }
 
@@ -80,21 +80,32 @@ impl Compiled {
             return Err(issues);
         }
         let tools = spec.tools.iter().map(mcp::tool).collect();
-        let validators = spec.tools.iter().map(|_| std::sync::OnceLock::new()).collect();
+        let prepared = spec.tools.iter().map(|_| std::sync::OnceLock::new()).collect();
         let by_name = spec.tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
-        Ok(Compiled { spec, tools, validators, by_name })
+        Ok(Compiled { spec, tools, prepared, by_name })
     }
 
     pub fn index(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }
 
-    fn validator(&self, index: usize) -> &jsonschema::Validator {
-        self.validators[index].get_or_init(|| {
-            jsonschema::validator_for(&self.spec.tools[index].input_schema)
-                .expect("the schema compiled when the server was mounted")
+    /// What every call of tool `index` reuses (made on its first call).
+    fn prepared(&self, index: usize) -> &Prepared {
+        self.prepared[index].get_or_init(|| {
+            let tool = &self.spec.tools[index];
+            Prepared {
+                validator: jsonschema::validator_for(&tool.input_schema)
+                    .expect("the schema compiled when the server was mounted"),
+                host: render::template_host(&tool.action),
+            }
         })
     }
+}
+
+/// A tool's compiled argument schema and its URL template's host.
+struct Prepared {
+    validator: jsonschema::Validator,
+    host: Option<String>,
 }
 
 /// Where a server made from a source forwards its calls.
@@ -427,10 +438,10 @@ impl Live {
         };
 
         let tool = &self.compiled.spec.tools[index];
+        let prepared = self.compiled.prepared(index);
         let arguments_value = Value::Object(arguments);
-        let problems: Vec<String> = self
-            .compiled
-            .validator(index)
+        let problems: Vec<String> = prepared
+            .validator
             .iter_errors(&arguments_value)
             .map(|e| {
                 let at = e.instance_path().to_string();
@@ -444,7 +455,7 @@ impl Live {
         }
         let Value::Object(arguments) = arguments_value else { unreachable!("built from a map above") };
 
-        let rendered = match render(&tool.action, &arguments, &self.secrets) {
+        let rendered = match render::render_for(&tool.action, prepared.host.as_deref(), &arguments, &self.secrets) {
             Ok(rendered) => rendered,
             Err(error) => {
                 self.calls.record(record("invalid_arguments", None, Some(error.0.clone()), true));

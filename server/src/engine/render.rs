@@ -116,6 +116,24 @@ fn header_pairs(params: &[Param], args: &Map<String, Value>) -> Result<Vec<(Stri
 /// action names. The host comes from the spec alone, so a credential can
 /// only ever go to the host its action names.
 pub fn render(action: &HttpAction, args: &Map<String, Value>, secrets: &Secrets) -> Result<Rendered, RenderError> {
+    render_for(action, template_host(action).as_deref(), args, secrets)
+}
+
+/// The host of an action's URL template as a parsed URL names it (kept per
+/// tool, so a call parses one URL, not two).
+pub fn template_host(action: &HttpAction) -> Option<String> {
+    let parts = split_url(&action.url).ok()?;
+    let url = url::Url::parse(&format!("{}://{}/", parts.scheme, parts.authority)).ok()?;
+    url.host_str().map(str::to_owned)
+}
+
+/// [`render`] with the template's host already known ([`template_host`]).
+pub fn render_for(
+    action: &HttpAction,
+    template_host: Option<&str>,
+    args: &Map<String, Value>,
+    secrets: &Secrets,
+) -> Result<Rendered, RenderError> {
     let parts = split_url(&action.url).map_err(|why| RenderError(format!("the action's URL {why}")))?;
     let (path, literal_query) = match parts.rest.split_once('?') {
         Some((path, query)) => (path, Some(query)),
@@ -155,10 +173,7 @@ pub fn render(action: &HttpAction, args: &Map<String, Value>, secrets: &Secrets)
         text.push_str(&query.join("&"));
     }
     let url = url::Url::parse(&text).map_err(|e| RenderError(format!("the request URL `{text}` is invalid: {e}")))?;
-    let template_host = url::Url::parse(&format!("{}://{}/", parts.scheme, parts.authority))
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned));
-    if url.host_str().map(str::to_owned) != template_host {
+    if url.host_str() != template_host {
         return err("the rendered URL's host differs from the action's host");
     }
     let body = match &action.body {

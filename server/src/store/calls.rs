@@ -46,16 +46,16 @@ impl CallStore {
                 );
                 insert.push_values(chunk, |mut row, r| {
                     row.push_bind(uuid::Uuid::now_v7().to_string())
-                        .push_bind(r.server_id.clone())
-                        .push_bind(r.owner_id.clone())
-                        .push_bind(r.tool.clone())
+                        .push_bind(r.server_id.as_str())
+                        .push_bind(r.owner_id.as_str())
+                        .push_bind(r.tool.as_str())
                         .push_bind(r.started_at_ms)
                         .push_bind(r.duration_ms)
                         .push_bind(r.outcome)
                         .push_bind(r.upstream_status.map(i64::from))
-                        .push_bind(r.error.clone())
-                        .push_bind(r.oauth_client.clone())
-                        .push_bind(r.oauth_user.clone());
+                        .push_bind(r.error.as_deref())
+                        .push_bind(r.oauth_client.as_deref())
+                        .push_bind(r.oauth_user.as_deref());
                 });
                 insert.build().execute(conn).await.map(|_| ())
             })?;
