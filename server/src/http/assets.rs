@@ -83,15 +83,6 @@ impl Assets {
         assets
     }
 
-    /// How many files are served.
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
     fn read_dir(&mut self, dir: &Path, prefix: &str, depth: usize, budget: &mut u64) -> std::io::Result<()> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
         entries.sort_by_key(|entry| entry.file_name());
