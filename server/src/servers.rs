@@ -36,6 +36,9 @@ const MAX_SECRET_BYTES: usize = 8 * 1024;
 pub struct Servers {
     db: Db,
     store: ServerStore,
+    /// Grants and tokens (the same store the authorization server uses, so
+    /// revocations made here reach its access cache).
+    oauth: crate::store::oauth::OAuthStore,
     /// This process, as named in the changes it announces.
     origin: Arc<str>,
     key: Arc<InstanceKey>,
@@ -135,6 +138,7 @@ fn check_credential(name: &str, value: Option<&str>) -> Result<(), AppError> {
 impl Servers {
     pub fn new(
         db: Db,
+        oauth: crate::store::oauth::OAuthStore,
         key: Arc<InstanceKey>,
         engine: Arc<Engine>,
         sources: Sources,
@@ -143,6 +147,7 @@ impl Servers {
     ) -> Self {
         Servers {
             store: ServerStore::new(db.clone()),
+            oauth,
             origin: Arc::from(uuid::Uuid::new_v4().simple().to_string()),
             db,
             key,
@@ -390,7 +395,7 @@ impl Servers {
         self.write_update(&mut tx, owner, id, &row, &input, origins).await?;
         tx.commit().await.or_internal("commit update")?;
         if row.client_auth() == ClientAuth::OAuth && input.client_auth.is_some_and(|auth| auth != ClientAuth::OAuth) {
-            self.oauth_store().revoke_server_grants(id).await?;
+            self.oauth.revoke_server_grants(id).await?;
         }
         if row.is_active() {
             if input.spec.as_ref().is_some_and(|spec| spec.slug != row.slug) {
@@ -517,7 +522,7 @@ impl Servers {
         let token = issue_token();
         self.store.set_token(&owner.id, id, &secret_hash(&token), now()).await.or_internal("rotate token")?;
         if row.client_auth() == ClientAuth::OAuth {
-            self.oauth_store().revoke_server_grants(id).await?;
+            self.oauth.revoke_server_grants(id).await?;
         }
         if row.is_active() {
             self.publish(id).await?;
@@ -549,20 +554,16 @@ impl Servers {
             .collect())
     }
 
-    fn oauth_store(&self) -> crate::store::oauth::OAuthStore {
-        crate::store::oauth::OAuthStore::new(self.db.clone())
-    }
-
     /// The clients users connected to the server (OAuth grants), newest first.
     pub async fn connected_clients(&self, owner: &UserView, id: &str) -> Result<Vec<ConnectedClient>, AppError> {
         self.row(owner, id).await?;
-        self.oauth_store().grants(id).await
+        self.oauth.grants(id).await
     }
 
     /// Disconnects a client: its grant and every token it holds stop working at once.
     pub async fn revoke_client(&self, owner: &UserView, id: &str, grant_id: &str) -> Result<(), AppError> {
         self.row(owner, id).await?;
-        if self.oauth_store().revoke_grant(id, grant_id).await? {
+        if self.oauth.revoke_grant(id, grant_id).await? {
             tracing::info!(server_id = %id, %grant_id, "connected client revoked by the owner");
             Ok(())
         } else {

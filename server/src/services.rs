@@ -78,8 +78,10 @@ impl Services {
         let hosts = HostRules::new(&public_url, &config.allowed_hosts);
         let engine = Arc::new(Engine::new(outbound.clone(), calllog::start(db.clone()), hosts));
         let sources = Sources::new(db.clone(), outbound.clone());
+        let oauth_store = crate::store::oauth::OAuthStore::new(db.clone());
         let servers = Servers::new(
             db.clone(),
+            oauth_store.clone(),
             key.clone(),
             engine.clone(),
             sources.clone(),
@@ -94,11 +96,7 @@ impl Services {
             log_ins_per_minute: config.log_ins_per_minute,
             sign_ups_per_hour: config.sign_ups_per_hour,
         }));
-        let oauth = crate::oauth::service::OAuth::new(
-            crate::store::oauth::OAuthStore::new(db.clone()),
-            outbound.clone(),
-            public_url.clone(),
-        );
+        let oauth = crate::oauth::service::OAuth::new(oauth_store, outbound.clone(), public_url.clone());
         engine.set_access_tokens(Arc::new(oauth.clone()));
         engine.quota.set_ledger(Arc::new(crate::store::quota::QuotaStore::new(db.clone())));
         Ok(Services {

@@ -166,9 +166,12 @@ async fn tokens_are_bound_to_their_server_and_die_when_expired_or_revoked() {
     assert!(challenge_of(&response).contains("issued for another server"), "{}", challenge_of(&response));
     assert!(challenge_of(&response).contains("/.well-known/oauth-protected-resource/mcp/beta"));
 
-    // Expired.
+    // Expired (made so in the database before its first use: a token this
+    // process has checked carries the expiry it had then).
+    let expiring = tokens_for(&app, &client_id, "alpha").await;
+    let expiring = expiring["access_token"].as_str().unwrap();
     sql::exec(&app.services.db, "update oauth_tokens set expires_at = 0 where kind = 'access'", &[]).await;
-    let response = post_mcp(&app, "alpha", Some(access)).await;
+    let response = post_mcp(&app, "alpha", Some(expiring)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(challenge_of(&response).contains("not valid (expired, revoked or unknown)"));
 
@@ -296,6 +299,52 @@ async fn the_owner_decides_who_may_connect() {
     assert!(challenge_of(&response).contains("does not let this account connect"));
     assert_eq!(set(json!({"who": "any_account"})).await.status(), StatusCode::OK);
     assert_eq!(post_mcp(&app, "delta", Some(access)).await.status(), StatusCode::OK);
+}
+
+/// A token that was just used (so this process remembers it) is refused
+/// from the next request on after each way its grant can be revoked by a
+/// replayed secret: a code used twice, a refresh token used twice.
+#[tokio::test]
+async fn a_remembered_token_is_refused_after_a_replayed_code_or_refresh_token() {
+    let app = TestApp::with_local_upstreams().await;
+    let upstream = Upstream::start().await;
+    oauth_server(&app, &upstream, "zeta").await;
+    let client_id = register(&app).await;
+
+    // A code presented twice revokes the tokens the first use gave.
+    let back = approve(&app, &authorization_url(&app, &client_id, "zeta", &[]).await).await;
+    let code = params_of(&back)["code"].clone();
+    let resource = app.mcp_url("zeta");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("resource", resource.as_str()),
+    ];
+    let (status, tokens, _) = post_form(&app, "/oauth/token", &form).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    for _ in 0..3 {
+        assert_eq!(post_mcp(&app, "zeta", Some(access)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(post_form(&app, "/oauth/token", &form).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(post_mcp(&app, "zeta", Some(access)).await.status(), StatusCode::UNAUTHORIZED);
+
+    // A refresh token presented twice revokes its whole chain.
+    let tokens = tokens_for(&app, &client_id, "zeta").await;
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ("client_id", client_id.as_str()),
+    ];
+    let (status, rotated, _) = post_form(&app, "/oauth/token", &refresh).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let access = rotated["access_token"].as_str().unwrap();
+    assert_eq!(post_mcp(&app, "zeta", Some(access)).await.status(), StatusCode::OK);
+    assert_eq!(post_form(&app, "/oauth/token", &refresh).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(post_mcp(&app, "zeta", Some(access)).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -3,8 +3,9 @@
 //! balancer: a server deployed through one is live on the others within a
 //! second and disabled or deleted everywhere as fast; the free quota is
 //! exact across replicas and they share each server's rate limit; a replica killed in the middle of an operation on
-//! a machine leaves it to another, which closes it cleanly; a replica
-//! without the shared key refuses to start.
+//! a machine leaves it to another, which closes it cleanly; a revoked OAuth
+//! token is refused by every replica within a second; a replica without the
+//! shared key refuses to start.
 
 mod common;
 
@@ -91,7 +92,11 @@ fn weather(slug: &str, up: &Upstream) -> Value {
 }
 
 async fn create(account: &Account, spec: Value) -> String {
-    let body = json!({"spec": spec, "deploy": true, "client_auth": "public"});
+    create_with(account, spec, "public").await
+}
+
+async fn create_with(account: &Account, spec: Value, client_auth: &str) -> String {
+    let body = json!({"spec": spec, "deploy": true, "client_auth": client_auth});
     let response = account.send(Method::POST, "/api/v1/servers", Some(body)).await;
     let status = response.status();
     let created = json(response).await;
@@ -150,6 +155,88 @@ async fn a_change_through_any_replica_is_live_on_every_other_within_a_second() {
     let response = on_b_account.send(Method::DELETE, &format!("/api/v1/servers/{id}"), None).await;
     assert!(response.status().is_success(), "{}", response.status());
     until(c, "forecasts", StatusCode::NOT_FOUND, asked).await;
+}
+
+/// `tools/list` on `slug` through a replica with an access token: 200 or 401.
+async fn list_with(process: &Process, slug: &str, access_token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(process.url(&format!("/mcp/{slug}")))
+        .header("accept", "application/json, text/event-stream")
+        .bearer_auth(access_token)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Waits until `slug` answers `access_token` with `status` through `process`.
+async fn until_with(process: &Process, slug: &str, access_token: &str, status: StatusCode, since: Instant) -> Duration {
+    loop {
+        if list_with(process, slug, access_token).await == status {
+            return since.elapsed();
+        }
+        assert!(since.elapsed() < PROPAGATION, "{slug} did not answer {status} within {PROPAGATION:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An access token for `account`'s `server_id`, issued by the store (as the
+/// token endpoint would after consent); returns it with its grant.
+async fn issue_access(db: &Db, server_id: &str, email: &str) -> (String, String) {
+    use server::oauth::client_metadata::ClientMetadata;
+    use server::store::oauth::{ClientKind, OAuthStore};
+    const CLIENT: &str = "https://client.example/metadata.json";
+    let store = OAuthStore::new(db.clone());
+    let metadata = ClientMetadata { name: Some("Client".into()), client_uri: None, redirect_uris: vec![] };
+    store.save_client(CLIENT, ClientKind::Document, &metadata, None).await.unwrap();
+    let user_id: String = sqlx::query_scalar("select id from users where email = $1")
+        .bind(email)
+        .fetch_one(match db {
+            Db::Postgres(pool) => pool,
+            Db::Sqlite(_) => unreachable!("replicas run on PostgreSQL"),
+        })
+        .await
+        .unwrap();
+    let code = store.consent(server_id, CLIENT, &user_id, "http://127.0.0.1/cb", "challenge").await.unwrap();
+    let grant_id = store.redeem_code(&code, CLIENT).await.unwrap().unwrap().grant_id;
+    (store.issue_tokens(&grant_id, None).await.unwrap().access_token, grant_id)
+}
+
+/// Replicas remember access tokens they have checked; a revocation through
+/// any replica (or by any process writing the database) reaches all of them.
+#[tokio::test]
+async fn a_revocation_through_one_replica_is_refused_by_every_other_within_a_second() {
+    let replicas = Replicas::start(2, &[]).await;
+    let [a, b] = &replicas.processes[..] else { unreachable!() };
+    let up = Upstream::start().await;
+    let owner = Account::sign_up(a, "ada@example.com").await;
+    let server_id = create_with(&owner, weather("weather", &up), "oauth").await;
+    let db = replicas.db().await;
+
+    // The owner disconnects a client through A: B, which has just admitted
+    // its token (and remembers it), refuses it.
+    let (access, grant_id) = issue_access(&db, &server_id, "ada@example.com").await;
+    until_with(b, "weather", &access, StatusCode::OK, Instant::now()).await;
+    assert_eq!(list_with(b, "weather", &access).await, StatusCode::OK);
+    let asked = Instant::now();
+    let response = owner.send(Method::DELETE, &format!("/api/v1/servers/{server_id}/clients/{grant_id}"), None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let refused = until_with(b, "weather", &access, StatusCode::UNAUTHORIZED, asked).await;
+    println!("revoked through A: refused by B after {} ms", refused.as_millis());
+
+    // A revocation by another process on the same database (this test,
+    // revoking the token through the store as RFC 7009 does): both refuse.
+    let (access, _) = issue_access(&db, &server_id, "ada@example.com").await;
+    for process in [a, b] {
+        until_with(process, "weather", &access, StatusCode::OK, Instant::now()).await;
+    }
+    let store = server::store::oauth::OAuthStore::new(db.clone());
+    store.revoke_token(&access, "https://client.example/metadata.json").await.unwrap();
+    let asked = Instant::now();
+    for process in [a, b] {
+        until_with(process, "weather", &access, StatusCode::UNAUTHORIZED, asked).await;
+    }
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ pub struct OAuthCaller {
 pub trait AccessTokens: Send + Sync + 'static {
     /// The caller a token stands for, if it is valid now (not expired, not
     /// revoked). `Err` is a storage failure, not a bad token.
-    async fn caller(&self, access_token: &str) -> Result<Option<OAuthCaller>, String>;
+    async fn caller(&self, access_token: &str) -> Result<Option<std::sync::Arc<OAuthCaller>>, String>;
 }
 
 /// Why a presented token does not open this gate.

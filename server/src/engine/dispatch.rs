@@ -197,7 +197,7 @@ async fn check_client(
     check: &ClientCheck,
     tokens: Option<&dyn AccessTokens>,
     headers: &HeaderMap,
-) -> Result<Option<OAuthCaller>, Refused> {
+) -> Result<Option<Arc<OAuthCaller>>, Refused> {
     match check {
         ClientCheck::Public => Ok(None),
         ClientCheck::Bearer(expected) => check_bearer(expected, headers).map(|()| None),
@@ -238,7 +238,7 @@ async fn check_oauth(
     gate: &OAuthGate,
     tokens: Option<&dyn AccessTokens>,
     headers: &HeaderMap,
-) -> Result<OAuthCaller, Refused> {
+) -> Result<Arc<OAuthCaller>, Refused> {
     let refuse = |message: &str, invalid: bool| Refused {
         challenge: Some(gate.challenge(invalid.then_some(message))),
         ..Refused::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED, message)

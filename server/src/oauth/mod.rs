@@ -6,6 +6,7 @@
 //! ([`service`], [`consent`]). Its storage is [`crate::store::oauth`]; the
 //! HTTP endpoints are in `http/oauth_api.rs`.
 
+pub mod access_cache;
 pub mod client_metadata;
 pub mod consent;
 pub mod metadata;

@@ -3,6 +3,7 @@
 //! guard), registering clients within a per-address limit, the token
 //! endpoint (code with PKCE, refresh with rotation) and revocation.
 
+use super::access_cache::AccessCache;
 use super::client_metadata::{self, MAX_DOCUMENT_BYTES};
 use super::request::{self, TokenRequest};
 use super::{ErrorCode, OAuthError};
@@ -31,6 +32,8 @@ pub struct OAuth {
     /// When this process last noted each grant's use (to write it at most
     /// once a minute, off the request path).
     touched: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Access tokens checked recently (forgotten on any revocation).
+    access_cache: AccessCache,
 }
 
 /// How often a grant's "last used" time is written.
@@ -38,18 +41,31 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 #[async_trait::async_trait]
 impl AccessTokens for OAuth {
-    async fn caller(&self, access_token: &str) -> Result<Option<OAuthCaller>, String> {
-        let caller = self.store.access(access_token).await.map_err(|e| e.to_string())?;
-        if let Some(caller) = &caller {
-            self.touch(&caller.grant_id);
-        }
-        Ok(caller)
+    async fn caller(&self, access_token: &str) -> Result<Option<Arc<OAuthCaller>>, String> {
+        let token_hash = super::tokens::hash(access_token);
+        let caller = match self.access_cache.get(&token_hash, now()) {
+            Some(caller) => caller,
+            None => {
+                let seen = self.access_cache.revocations_seen();
+                let Some((caller, expires_at)) =
+                    self.store.access_by_hash(&token_hash).await.map_err(|e| e.to_string())?
+                else {
+                    return Ok(None);
+                };
+                let caller = Arc::new(caller);
+                self.access_cache.remember(token_hash, caller.clone(), expires_at, seen, now());
+                caller
+            }
+        };
+        self.touch(&caller.grant_id);
+        Ok(Some(caller))
     }
 }
 
 impl OAuth {
     pub fn new(store: OAuthStore, outbound: Outbound, public_url: Url) -> Self {
-        OAuth { store, outbound, public_url, touched: Arc::default() }
+        let access_cache = AccessCache::new(store.revocations().clone());
+        OAuth { store, outbound, public_url, touched: Arc::default(), access_cache }
     }
 
     fn touch(&self, grant_id: &str) {

@@ -6,7 +6,9 @@
 //! second). Notices can be lost (a dropped connection, a crash between
 //! commit and notify), so each replica also reconciles on a timer: it
 //! compares the revision of each active server (bumped by every change) with
-//! what it has mounted and fixes the difference. SQLite runs one process, so it
+//! what it has mounted and fixes the difference. Revocations of OAuth grants
+//! and tokens come on the same feed: each one empties this replica's access
+//! cache ([`crate::oauth::access_cache`]), as does a reconnect. SQLite runs one process, so it
 //! neither listens nor reconciles.
 
 use super::Servers;
@@ -72,8 +74,10 @@ impl Servers {
                                 servers.refresh(&id).await;
                             }
                         }
+                        Ok(Change::Revoked) => servers.oauth.revocations().bump(),
                         Ok(Change::Gap) => {
                             tracing::warn!("the change feed reconnected; reconciling in case notices were lost");
+                            servers.oauth.revocations().bump();
                             servers.reconcile_logged().await;
                         }
                         Err(error) => {

@@ -9,6 +9,7 @@ use super::{Db, Tx};
 use crate::db::now;
 use crate::engine::caller::OAuthCaller;
 use crate::error::ResultExt;
+use crate::oauth::access_cache::Revocations;
 use crate::oauth::client_metadata::ClientMetadata;
 use crate::oauth::tokens::{self, Kind};
 use crate::oauth::{ErrorCode, OAuthError};
@@ -55,6 +56,18 @@ struct GrantRow {
     email: String,
     created_at: i64,
     last_used_at: Option<i64>,
+}
+
+/// A valid access token's grant, account and client, and its expiry.
+#[derive(sqlx::FromRow)]
+struct AccessRow {
+    grant_id: String,
+    server_id: String,
+    user_id: String,
+    email: String,
+    client_id: String,
+    name: Option<String>,
+    expires_at: i64,
 }
 
 /// A server a client asks to connect to.
@@ -119,14 +132,41 @@ struct RefreshRow {
     grant_revoked_at: Option<i64>,
 }
 
+/// The channel on which a revocation is announced to every replica
+/// (PostgreSQL `NOTIFY`, sent in the revoking transaction, so it is
+/// delivered exactly when the revocation is committed).
+pub const REVOCATIONS_CHANNEL: &str = "automcp_revocations";
+
 #[derive(Clone)]
 pub struct OAuthStore {
     db: Db,
+    /// Bumped after every committed revocation (see
+    /// [`crate::oauth::access_cache`]).
+    revocations: Revocations,
 }
 
 impl OAuthStore {
     pub fn new(db: Db) -> Self {
-        OAuthStore { db }
+        OAuthStore { db, revocations: Revocations::default() }
+    }
+
+    /// The revocations made through this store (shared by its clones).
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    /// Commits a transaction that revoked something, and says so.
+    async fn commit_revocation(&self, mut tx: Tx, what: &str) -> Result<(), AppError> {
+        if let Tx::Postgres(tx) = &mut tx {
+            sqlx::query("select pg_notify($1, '')")
+                .bind(REVOCATIONS_CHANNEL)
+                .execute(&mut **tx)
+                .await
+                .or_internal("announce revocation")?;
+        }
+        tx.commit().await.or_internal(what)?;
+        self.revocations.bump();
+        Ok(())
     }
 
     /// Saves a client (a document's metadata is replaced when refetched).
@@ -255,7 +295,7 @@ impl OAuthStore {
         }
         if row.used_at.is_some() {
             revoke_grant_tokens(&mut tx, &grant_id).await?;
-            tx.commit().await.or_internal("commit code reuse")?;
+            self.commit_revocation(tx, "commit code reuse").await?;
             return invalid("the code was already used; the tokens it gave are revoked");
         }
         if row.expires_at <= now() || row.grant_revoked_at.is_some() {
@@ -328,7 +368,7 @@ impl OAuthStore {
                 .await
                 .map(|done| done.rows_affected()))
                 .or_internal("revoke refresh family")?;
-            tx.commit().await.or_internal("commit refresh reuse")?;
+            self.commit_revocation(tx, "commit refresh reuse").await?;
             return invalid("the refresh token was already used; every token of its chain is revoked");
         }
         if row.revoked_at.is_some() || row.grant_revoked_at.is_some() {
@@ -350,26 +390,34 @@ impl OAuthStore {
 
     /// Who a presented access token stands for, if it is valid now.
     pub async fn access(&self, access_token: &str) -> Result<Option<OAuthCaller>, AppError> {
-        let row: Option<(String, String, String, String, String, Option<String>)> =
-            crate::on_db!(&self.db, pool => sqlx::query_as(
-            "select g.id, g.server_id, g.user_id, u.email, g.client_id, c.name
+        Ok(self.access_by_hash(&tokens::hash(access_token)).await?.map(|(caller, _)| caller))
+    }
+
+    /// Who the access token with this hash stands for, if it is valid now,
+    /// and until when it is valid (Unix seconds).
+    pub async fn access_by_hash(&self, token_hash: &str) -> Result<Option<(OAuthCaller, i64)>, AppError> {
+        let row: Option<AccessRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "select g.id as grant_id, g.server_id, g.user_id, u.email, g.client_id, c.name, t.expires_at
              from oauth_tokens t join oauth_grants g on g.id = t.grant_id
              join users u on u.id = g.user_id join oauth_clients c on c.client_id = g.client_id
              where t.token_hash = $1 and t.kind = 'access' and t.revoked_at is null and t.expires_at > $2
                and g.revoked_at is null",
         )
-        .bind(tokens::hash(access_token))
+        .bind(token_hash)
         .bind(now())
         .fetch_optional(pool)
         .await)
-            .or_internal("check access token")?;
-        Ok(row.map(|(grant_id, server_id, user_id, user_email, client_id, name)| OAuthCaller {
-            grant_id,
-            server_id,
-            user_id,
-            user_email,
-            client_name: name.unwrap_or_else(|| client_id.clone()),
-            client_id,
+        .or_internal("check access token")?;
+        Ok(row.map(|row| {
+            let caller = OAuthCaller {
+                grant_id: row.grant_id,
+                server_id: row.server_id,
+                user_id: row.user_id,
+                user_email: row.email,
+                client_name: row.name.unwrap_or_else(|| row.client_id.clone()),
+                client_id: row.client_id,
+            };
+            (caller, row.expires_at)
         }))
     }
 
@@ -392,7 +440,8 @@ impl OAuthStore {
     /// RFC 7009: revokes a token the client holds (a refresh token with its
     /// chain). Unknown tokens are not an error.
     pub async fn revoke_token(&self, token: &str, client_id: &str) -> Result<(), AppError> {
-        crate::on_db!(&self.db, pool => sqlx::query(
+        let mut tx = self.db.begin().await.or_internal("begin revoke token")?;
+        crate::on_tx!(&mut tx, conn => sqlx::query(
             "update oauth_tokens set revoked_at = $1
              where revoked_at is null and family in (
                 select t.family from oauth_tokens t join oauth_grants g on g.id = t.grant_id
@@ -406,11 +455,11 @@ impl OAuthStore {
         .bind(client_id)
         .bind(tokens::hash(token))
         .bind(client_id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))
         .or_internal("revoke token")?;
-        Ok(())
+        self.commit_revocation(tx, "commit revoke token").await
     }
 
     /// The slug of the server a grant is for.
@@ -435,7 +484,7 @@ impl OAuthStore {
                 .map(|done| done.rows_affected()))
                 .or_internal("revoke grant")?;
         revoke_grant_tokens(&mut tx, grant_id).await?;
-        tx.commit().await.or_internal("commit revoke grant")?;
+        self.commit_revocation(tx, "commit revoke grant").await?;
         Ok(changed == 1)
     }
 
@@ -477,7 +526,7 @@ impl OAuthStore {
             .await
             .map(|done| done.rows_affected()))
             .or_internal("revoke server grants")?;
-        tx.commit().await.or_internal("commit revoke server grants")?;
+        self.commit_revocation(tx, "commit revoke server grants").await?;
         Ok(())
     }
 

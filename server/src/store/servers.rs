@@ -526,13 +526,14 @@ impl ServerStore {
         }
     }
 
-    /// Listens for announced changes (`None` on SQLite: nothing to hear).
+    /// Listens for announced changes and revocations (`None` on SQLite:
+    /// nothing to hear).
     pub async fn changes(&self) -> sqlx::Result<Option<Changes>> {
         match &self.db {
             Db::Sqlite(_) => Ok(None),
             Db::Postgres(pool) => {
                 let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-                listener.listen(CHANGES_CHANNEL).await?;
+                listener.listen_all([CHANGES_CHANNEL, super::oauth::REVOCATIONS_CHANNEL]).await?;
                 Ok(Some(Changes { listener }))
             }
         }
@@ -548,6 +549,8 @@ pub struct Changes {
 pub enum Change {
     /// Server `id` changed, through process `origin`.
     Server { origin: String, id: String },
+    /// An OAuth grant or token was revoked somewhere.
+    Revoked,
     /// The connection dropped and was opened again: notices may be lost.
     Gap,
 }
@@ -555,6 +558,7 @@ pub enum Change {
 impl Changes {
     pub async fn next(&mut self) -> sqlx::Result<Change> {
         Ok(match self.listener.try_recv().await? {
+            Some(notice) if notice.channel() == super::oauth::REVOCATIONS_CHANNEL => Change::Revoked,
             Some(notice) => {
                 let (origin, id) = notice.payload().split_once(' ').unwrap_or(("", notice.payload()));
                 Change::Server { origin: origin.to_owned(), id: id.to_owned() }

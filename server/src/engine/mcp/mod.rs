@@ -171,7 +171,8 @@ impl ServerHandler for SpecServer {
         let caller = context
             .extensions
             .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<super::caller::OAuthCaller>());
+            .and_then(|parts| parts.extensions.get::<std::sync::Arc<super::caller::OAuthCaller>>())
+            .map(|caller| &**caller);
         let work = self.0.call(&request.name, arguments, relay, caller);
         tokio::select! {
             reply = work => reply
