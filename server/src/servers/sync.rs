@@ -8,8 +8,9 @@
 //! compares the revision of each active server (bumped by every change) with
 //! what it has mounted and fixes the difference. Revocations of OAuth grants
 //! and tokens come on the same feed: each one empties this replica's access
-//! cache ([`crate::oauth::access_cache`]), as does a reconnect. SQLite runs one process, so it
-//! neither listens nor reconciles.
+//! cache ([`crate::oauth::access_cache`]), as does every time the feed was
+//! away (a reconnect, listening again after a failure). SQLite runs one
+//! process, so it neither listens nor reconciles.
 
 use super::Servers;
 use crate::error::ResultExt;
@@ -49,7 +50,7 @@ impl Servers {
                     feed = match servers.store.changes().await {
                         Ok(listening) => {
                             // Changes made before listening began are caught up with now.
-                            servers.reconcile_logged().await;
+                            servers.catch_up().await;
                             listening
                         }
                         Err(error) => {
@@ -77,8 +78,7 @@ impl Servers {
                         Ok(Change::Revoked) => servers.oauth.revocations().bump(),
                         Ok(Change::Gap) => {
                             tracing::warn!("the change feed reconnected; reconciling in case notices were lost");
-                            servers.oauth.revocations().bump();
-                            servers.reconcile_logged().await;
+                            servers.catch_up().await;
                         }
                         Err(error) => {
                             tracing::warn!(%error, "the change feed failed; listening again");
@@ -116,6 +116,14 @@ impl Servers {
             Ok(live) => self.engine.replicas.set(u32::try_from(live).unwrap_or(u32::MAX)),
             Err(error) => tracing::warn!(%error, "could not count the live replicas"),
         }
+    }
+
+    /// After a time without the feed (start, a reconnect, listening again):
+    /// revocations may have been missed, so the access cache is emptied, and
+    /// the mount table is reconciled.
+    async fn catch_up(&self) {
+        self.oauth.revocations().bump();
+        self.reconcile_logged().await;
     }
 
     async fn reconcile_logged(&self) {
