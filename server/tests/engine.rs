@@ -97,6 +97,11 @@ fn every_kind(up: &Upstream) -> serde_json::Value {
                 "action": {"method": "GET", "url": up.url("/slow/3000")}
             },
             {
+                "name": "stalls", "description": "Sends half its answer, the rest after 3 s",
+                "input_schema": {"type": "object", "properties": {}},
+                "action": {"method": "GET", "url": up.url("/stall/3000")}
+            },
+            {
                 "name": "huge", "description": "Answers 2 MiB",
                 "input_schema": {"type": "object", "properties": {}},
                 "action": {"method": "GET", "url": up.url("/big")}
@@ -187,6 +192,7 @@ async fn upstream_failures_are_tool_errors_the_model_can_read() {
         ("not_found", "the upstream answered 404 Not Found: upstream says 404"),
         ("broken", "the upstream answered 500 Internal Server Error: upstream says 500"),
         ("slow", "did not answer within 1 s"),
+        ("stalls", "did not answer within 1 s"),
         ("huge", "larger than 1024 KiB"),
         ("away", "redirected to another host"),
     ] {

@@ -45,6 +45,7 @@ impl Upstream {
     /// Routes (any method):
     /// - `/status/{code}`: answers that status with a short text body
     /// - `/slow/{ms}`: waits, then answers JSON
+    /// - `/stall/{ms}`: sends the headers and half the JSON at once, the rest after `ms`
     /// - `/big`: a 2 MiB body
     /// - `/text`: text/plain
     /// - `/redirect-away`: 302 to another host
@@ -105,6 +106,20 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response {
         ["slow", ms] => {
             tokio::time::sleep(Duration::from_millis(ms.parse().unwrap())).await;
             axum::Json(serde_json::json!({"slow": true})).into_response()
+        }
+        ["stall", ms] => {
+            let pause = Duration::from_millis(ms.parse().unwrap());
+            let parts = futures_util::stream::unfold(0, move |part| async move {
+                match part {
+                    0 => Some((Ok::<_, std::io::Error>(Bytes::from_static(b"{\"stalled\":")), 1)),
+                    1 => {
+                        tokio::time::sleep(pause).await;
+                        Some((Ok(Bytes::from_static(b"true}")), 2))
+                    }
+                    _ => None,
+                }
+            });
+            ([("content-type", "application/json")], axum::body::Body::from_stream(parts)).into_response()
         }
         ["big"] => (StatusCode::OK, vec![b'x'; 2 * 1024 * 1024]).into_response(),
         ["text"] => ([("content-type", "text/plain")], "plain text answer").into_response(),
