@@ -541,7 +541,7 @@ impl Servers {
         Ok(rows
             .into_iter()
             .map(|row| CallView {
-                id: row.id,
+                id: row.id.to_string(),
                 tool: row.tool,
                 started_at: row.started_at,
                 duration_ms: row.duration_ms,

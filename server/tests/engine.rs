@@ -399,12 +399,12 @@ async fn a_downgrade_takes_servers_that_no_longer_fit_offline() {
 async fn call_log_entries_older_than_14_days_are_pruned() {
     let app = TestApp::spawn().await;
     let now_ms = server::db::now() * 1000;
-    for (id, age_days) in [("old", 15), ("recent", 13)] {
+    for (tool, age_days) in [("old", 15), ("recent", 13)] {
         sql::exec(
             &app.services.db,
-            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome)
-             values ($1, 's', 'o', 't', $2, 1, 'ok')",
-            &[id.into(), (now_ms - age_days * 86_400_000).into()],
+            "insert into call_log (server_id, owner_id, tool, started_at, duration_ms, outcome)
+             values ('s', 'o', $1, $2, 1, 'ok')",
+            &[tool.into(), (now_ms - age_days * 86_400_000).into()],
         )
         .await;
     }
@@ -413,7 +413,7 @@ async fn call_log_entries_older_than_14_days_are_pruned() {
         server::engine::calllog::prune(&server::store::calls::CallStore::new(app.services.db.clone())).await.unwrap()
             <= 1
     );
-    let left = sql::strings(&app.services.db, "select id from call_log", &[]).await;
+    let left = sql::strings(&app.services.db, "select tool from call_log", &[]).await;
     assert_eq!(left, ["recent"]);
 }
 

@@ -4,8 +4,9 @@
 //! credential, a generation job, an operation on a machine left running,
 //! this month's usage), then AutoMCP starts on it: everything is there, the
 //! server answers with its credential, the job is a generation job, the
-//! operation that can never finish is closed, and the quota counts the
-//! month's calls already made.
+//! operation that can never finish is closed, the quota counts the
+//! month's calls already made, and the call log keeps its rows in order
+//! (renumbered) and takes new ones.
 
 mod common;
 
@@ -32,7 +33,15 @@ async fn fill(db: &Db, upstream_url: &str) {
         "action": {"method": "GET", "url": upstream_url,
                    "auth": {"credential": "key", "placement": {"in": "header", "name": "X-Key"}}}}]});
     let month = server::engine::limits::month_of(server::db::now());
+    let now_ms = server::db::now() * 1000;
     for (statement, binds) in [
+        // Text keys that sort the other way round from the calls' times.
+        (
+            "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome, error)
+             values ('c-z', 's1', 'u1', 'first', $1, 5, 'ok', null),
+                    ('c-a', 's1', 'u1', 'second', $2, 7, 'upstream_error', 'the upstream answered 500')",
+            vec![(now_ms - 60_000).into(), (now_ms - 30_000).into()],
+        ),
         (
             "insert into users (id, email, password_hash, is_admin, tier, created_at)
              values ('u1', 'ada@example.com', 'x', true, 'free', 1)",
@@ -117,6 +126,20 @@ async fn a_database_of_the_previous_release_migrates_on_both_backends() {
         let result = call(&client, "forecast", json!({})).await.unwrap();
         assert_eq!(result.is_error, Some(false), "{backend}");
         assert_eq!(up.last().header("x-key"), Some("k-123"), "{backend}");
+
+        // The old calls, in the order they were made, then the new one (its
+        // key did not collide with the renumbered rows).
+        let mut tools = Vec::new();
+        for _ in 0..100 {
+            tools = sql::strings(db, "select tool from call_log order by id", &[]).await;
+            if tools.len() == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(tools, ["first", "second", "forecast"], "{backend}");
+        let error = sql::strings(db, "select error from call_log where tool = 'second'", &[]).await;
+        assert_eq!(error, ["the upstream answered 500"], "{backend}");
 
         // The month's usage carries over into the quota: 10,000 - 9,995 - 1 call made.
         let month = server::engine::limits::month_of(server::db::now());

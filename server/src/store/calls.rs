@@ -6,14 +6,15 @@ use crate::engine::calllog::CallRecord;
 use crate::{on_db, on_tx};
 use std::collections::BTreeMap;
 
-/// Rows per multi-row insert (11 values a row; SQLite allows 32,766 bound
+/// Rows per multi-row insert (10 values a row; SQLite allows 32,766 bound
 /// values, PostgreSQL 65,535).
 const ROWS_PER_INSERT: usize = 100;
 
 /// A logged call as read back.
 #[derive(sqlx::FromRow)]
 pub struct CallRow {
-    pub id: String,
+    /// The row's generated key, increasing in the order calls were stored.
+    pub id: i64,
     pub tool: String,
     pub started_at: i64,
     pub duration_ms: i64,
@@ -41,12 +42,11 @@ impl CallStore {
         for chunk in batch.chunks(ROWS_PER_INSERT) {
             on_tx!(&mut tx, conn => {
                 let mut insert = sqlx::QueryBuilder::new(
-                    "insert into call_log (id, server_id, owner_id, tool, started_at, duration_ms, outcome,
+                    "insert into call_log (server_id, owner_id, tool, started_at, duration_ms, outcome,
                                            upstream_status, error, oauth_client, oauth_user) ",
                 );
                 insert.push_values(chunk, |mut row, r| {
-                    row.push_bind(uuid::Uuid::now_v7().to_string())
-                        .push_bind(r.server_id.as_str())
+                    row.push_bind(r.server_id.as_str())
                         .push_bind(r.owner_id.as_str())
                         .push_bind(r.tool.as_str())
                         .push_bind(r.started_at_ms)
