@@ -536,15 +536,17 @@ impl Forward {
             .with_max_total_timeout(MAX_FORWARDED_CALL);
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
         let handle = connection.send_request_with_option(request, options).await?;
-        let mut progress = connection.service().progress.subscribe(handle.progress_token.clone()).await;
-        let answer = handle.await_response();
-        tokio::pin!(answer);
-        let answer = loop {
-            tokio::select! {
-                answer = &mut answer => break answer,
-                Some(update) = progress.next() => {
-                    if let Some(relay) = relay {
-                        relay.send(update).await;
+        let answer = match relay {
+            // The client asked for no progress: nothing to listen for.
+            None => handle.await_response().await,
+            Some(relay) => {
+                let mut progress = connection.service().progress.subscribe(handle.progress_token.clone()).await;
+                let answer = handle.await_response();
+                tokio::pin!(answer);
+                loop {
+                    tokio::select! {
+                        answer = &mut answer => break answer,
+                        Some(update) = progress.next() => relay.send(update).await,
                     }
                 }
             }
