@@ -7,7 +7,10 @@
 //! - tools/call throughput, latency (p50/p99) and server CPU per call through
 //!   `/mcp/{slug}` of a running `automcp` with 1 server mounted, then with
 //!   10,000 mounted (calls spread over all slugs), against a minimal
-//!   standalone rmcp server with the same tool, at 1 and 16 connections;
+//!   standalone rmcp server with the same tool, at 1 and 16 connections
+//!   (its tool answers as the hosted one does: the upstream's JSON as text and
+//!   as structured content; a second baseline answers the text only, as
+//!   this benchmark's baseline did before 2026-12-04);
 //! - time from a deploy request to the first successful call, with 10,000 mounted;
 //! - resident memory per mounted server.
 //!
@@ -45,7 +48,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     match args.get(1).map(String::as_str) {
         Some("upstream") => runtime.block_on(upstream()),
-        Some("standalone") => runtime.block_on(standalone(args[2].clone())),
+        Some("standalone") => runtime.block_on(standalone(args[2].clone(), args.get(3).is_some_and(|a| a == "text"))),
         _ => runtime.block_on(bench()),
     }
 }
@@ -66,6 +69,8 @@ async fn upstream() {
 struct Minimal {
     http: reqwest::Client,
     url: Arc<str>,
+    /// Answer the upstream's body as text only, without parsing it.
+    text_only: bool,
 }
 
 impl ServerHandler for Minimal {
@@ -94,13 +99,20 @@ impl ServerHandler for Minimal {
         let body =
             self.http.get(&*self.url).send().await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let text = body.text().await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
+        if self.text_only {
+            return Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into());
+        }
+        // What a hand-written rmcp tool returns for JSON, and what the hosted
+        // server answers: the value as text and as structured content.
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        Ok(CallToolResult::structured(value).into())
     }
 }
 
-async fn standalone(upstream: String) {
+async fn standalone(upstream: String, text_only: bool) {
     let http = reqwest::Client::builder().tcp_nodelay(true).no_proxy().build().unwrap();
-    let handler = Minimal { http, url: Arc::from(format!("http://{upstream}/ping")) };
+    let handler = Minimal { http, url: Arc::from(format!("http://{upstream}/ping")), text_only };
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -367,6 +379,7 @@ async fn bench() {
 
     let upstream = helper(&["upstream"]);
     let baseline = helper(&["standalone", &upstream.addr]);
+    let text_baseline = helper(&["standalone", &upstream.addr, "text"]);
     let hosted = automcp(data.path());
     let pid = hosted.child.id();
     let api = reqwest::Client::new();
@@ -393,17 +406,22 @@ async fn bench() {
     create("s0".into()).await;
     let rss_one = status_kib(pid, "VmRSS:");
     let standalone_url = Arc::new(vec![format!("http://{}/mcp", baseline.addr)]);
+    let text_url = Arc::new(vec![format!("http://{}/mcp", text_baseline.addr)]);
 
     let mut results = Vec::new();
+    let mut text_only = Vec::new();
     for connections in [1, 16] {
         // A server per run, each with the highest limits a server may have.
         create(format!("one{connections}")).await;
         let one = Arc::new(vec![format!("{base}/mcp/one{connections}")]);
+        let t = load(text_baseline.child.id(), text_url.clone(), connections, secs).await;
+        print(&format!("standalone rmcp, text only, c={connections}"), &t);
         let s = load(baseline.child.id(), standalone_url.clone(), connections, secs).await;
         print(&format!("standalone rmcp, c={connections}"), &s);
         let h = load(pid, one, connections, secs).await;
         print(&format!("/mcp/{{slug}}, 1 mounted, c={connections}"), &h);
         results.push((connections, s, h));
+        text_only.push(t);
     }
 
     // The same server behind OAuth: every call's access token is looked up
@@ -531,6 +549,13 @@ async fn bench() {
             h.per_sec / s.per_sec,
             m.per_sec / h.per_sec,
             h.cpu_per_call_us / s.cpu_per_call_us
+        );
+    }
+    for ((connections, _, h), t) in results.iter().zip(&text_only) {
+        println!(
+            "c={connections:<2}: against the text-only baseline: mounted/standalone = {:.2}; CPU hosted/standalone = {:.2}",
+            h.per_sec / t.per_sec,
+            h.cpu_per_call_us / t.cpu_per_call_us
         );
     }
     println!("single-connection p50 through /mcp/{{slug}}: {:.3} ms (target < 1 ms)", ms(results[0].2.p50));
