@@ -39,11 +39,19 @@ impl CallStore {
     /// monthly counters, in one transaction.
     pub async fn write(&self, batch: &[CallRecord], usage: &BTreeMap<(&str, &str), i64>) -> sqlx::Result<()> {
         let mut tx = self.db.begin().await?;
+        // On SQLite `or ignore`, which changes nothing here (the key is
+        // generated, no value is null), spares each multi-row insert the
+        // statement journal it would keep to undo a half-done statement.
+        let insert_into = match &tx {
+            super::Tx::Sqlite(_) => "insert or ignore into",
+            super::Tx::Postgres(_) => "insert into",
+        };
         for chunk in batch.chunks(ROWS_PER_INSERT) {
             on_tx!(&mut tx, conn => {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "insert into call_log (server_id, owner_id, tool, started_at, duration_ms, outcome,
-                                           upstream_status, error, oauth_client, oauth_user) ",
+                let mut insert = sqlx::QueryBuilder::new(insert_into);
+                insert.push(
+                    " call_log (server_id, owner_id, tool, started_at, duration_ms, outcome,
+                                upstream_status, error, oauth_client, oauth_user) ",
                 );
                 insert.push_values(chunk, |mut row, r| {
                     row.push_bind(r.server_id.as_str())
