@@ -5,13 +5,16 @@
 
 use crate::mcps::{self, FetchedTools, McpCreated, McpView, RefreshedTools, SourceView};
 use crate::model::{
-    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectedClient, ConnectionInput, ConsentView, NewApiToken,
-    PlaygroundResult, ServerView, Tier, TokenIssued, UpdateServer, UserView,
+    ApiTokenCreated, ApiTokenView, AppError, CallView, ConnectedClient, Connection, ConnectionInput, ConsentView,
+    NewApiToken, PlaygroundResult, ServerView, Tier, TokenIssued, UpdateServer, UserView,
 };
 #[cfg(feature = "ssr")]
 use crate::ssr;
 use crate::vps::{self, HostingView, OperationView, TargetCheck, TargetView, VpsAction};
-use crate::wizard::{Activated, AddOperation, ConfigureAuth, OperationPage, SelectTools, StartWizard, WizardView};
+use crate::wizard::{
+    AddOperation, CandidateRow, ConfigureAuth, Deployed, OperationPage, ProcessingStatus, SelectTools, StartWizard,
+    WizardView,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -74,9 +77,9 @@ pub async fn set_user_tier(user_id: String, tier: Tier) -> Result<UserView, AppE
 
 /// Starts the create-server wizard; tools are proposed in the background.
 #[server(prefix = "/api/fn", endpoint = "wizard/start", input = Json)]
-pub async fn begin_wizard(input: StartWizard) -> Result<WizardView, AppError> {
+pub async fn begin_wizard(input: StartWizard) -> Result<String, AppError> {
     let backend = ssr::backend()?;
-    backend.start_wizard(&ssr::headers(), input).await.map_err(ssr::reply)
+    backend.start_wizard(&ssr::headers(), input).await.map_err(ssr::reply).map(|view| view.id)
 }
 
 /// Discards a wizard: its background work stops, and the draft server it
@@ -124,16 +127,16 @@ pub async fn unfinished_wizards() -> Result<Vec<WizardView>, AppError> {
 
 /// Generates again after a failure.
 #[server(prefix = "/api/fn", endpoint = "wizard/retry", input = Json)]
-pub async fn retry_wizard(id: String) -> Result<WizardView, AppError> {
+pub async fn retry_wizard(id: String) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.retry_wizard(&ssr::headers(), id).await.map_err(ssr::reply)
+    backend.retry_wizard(&ssr::headers(), id).await.map_err(ssr::reply).map(drop)
 }
 
 /// Chooses the tools to keep (free tier: at most 3).
 #[server(prefix = "/api/fn", endpoint = "wizard/tools", input = Json)]
-pub async fn select_wizard_tools(id: String, input: SelectTools) -> Result<WizardView, AppError> {
+pub async fn select_wizard_tools(id: String, input: SelectTools) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.select_wizard_tools(&ssr::headers(), id, input).await.map_err(ssr::reply)
+    backend.select_wizard_tools(&ssr::headers(), id, input).await.map_err(ssr::reply).map(drop)
 }
 
 /// Searches every operation of the wizard's OpenAPI document (20 a page).
@@ -143,25 +146,43 @@ pub async fn search_wizard_operations(id: String, query: String, offset: usize) 
     backend.search_wizard_operations(&ssr::headers(), id, query, offset).await.map_err(ssr::reply)
 }
 
-/// Adds an operation of the document to the proposal.
-#[server(prefix = "/api/fn", endpoint = "wizard/add_operation", input = Json)]
-pub async fn add_wizard_operation(id: String, input: AddOperation) -> Result<WizardView, AppError> {
+/// Whether the wizard is still generating (polled by its page).
+#[server(prefix = "/api/fn", endpoint = "wizard/progress", input = Json)]
+pub async fn wizard_progress(id: String) -> Result<ProcessingStatus, AppError> {
     let backend = ssr::backend()?;
-    backend.add_wizard_operation(&ssr::headers(), id, input).await.map_err(ssr::reply)
+    let view = backend.wizard(&ssr::headers(), id).await.map_err(ssr::reply)?;
+    Ok(view.processing_status)
+}
+
+/// Adds an operation of the document to the proposal; returns it as the
+/// actions step lists it.
+#[server(prefix = "/api/fn", endpoint = "wizard/add_candidate", input = Json)]
+pub async fn add_wizard_candidate(id: String, input: AddOperation) -> Result<CandidateRow, AppError> {
+    let backend = ssr::backend()?;
+    let operation = input.operation.clone();
+    let view = backend.add_wizard_operation(&ssr::headers(), id, input).await.map_err(ssr::reply)?;
+    let candidates = view.proposal.map(|p| p.candidates).unwrap_or_default();
+    let added = candidates.iter().rev().find(|c| c.operation.as_deref() == Some(operation.as_str()));
+    added
+        .or(candidates.last())
+        .map(CandidateRow::from)
+        .ok_or_else(|| AppError::internal("the added operation is missing"))
 }
 
 /// Sets how clients authenticate and the upstream credentials.
 #[server(prefix = "/api/fn", endpoint = "wizard/auth", input = Json)]
-pub async fn configure_wizard_auth(id: String, input: ConfigureAuth) -> Result<WizardView, AppError> {
+pub async fn configure_wizard_auth(id: String, input: ConfigureAuth) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.configure_wizard_auth(&ssr::headers(), id, input).await.map_err(ssr::reply)
+    backend.configure_wizard_auth(&ssr::headers(), id, input).await.map_err(ssr::reply).map(drop)
 }
 
 /// Makes the server live; returns its endpoint and token (shown once).
-#[server(prefix = "/api/fn", endpoint = "wizard/activate", input = Json)]
-pub async fn activate_wizard(id: String) -> Result<Activated, AppError> {
+#[server(prefix = "/api/fn", endpoint = "wizard/deploy", input = Json)]
+pub async fn deploy_wizard(id: String) -> Result<Deployed, AppError> {
     let backend = ssr::backend()?;
-    backend.activate_wizard(&ssr::headers(), id).await.map_err(ssr::reply)
+    let activated = backend.activate_wizard(&ssr::headers(), id).await.map_err(ssr::reply)?;
+    let target = crate::pages::ConnectTarget::from(&activated.server);
+    Ok(Deployed { name: activated.server.name, target, token: activated.token })
 }
 
 /// The signed-in user's servers.
@@ -179,16 +200,16 @@ pub async fn get_server(id: String) -> Result<ServerView, AppError> {
 
 /// Takes a server offline (its endpoint answers 404).
 #[server(prefix = "/api/fn", endpoint = "servers/disable", input = Json)]
-pub async fn disable_server(id: String) -> Result<ServerView, AppError> {
+pub async fn disable_server(id: String) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.disable_server(&ssr::headers(), id).await.map_err(ssr::reply)
+    backend.disable_server(&ssr::headers(), id).await.map_err(ssr::reply).map(drop)
 }
 
 /// Puts a disabled server back online.
 #[server(prefix = "/api/fn", endpoint = "servers/enable", input = Json)]
-pub async fn enable_server(id: String) -> Result<ServerView, AppError> {
+pub async fn enable_server(id: String) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.enable_server(&ssr::headers(), id).await.map_err(ssr::reply)
+    backend.enable_server(&ssr::headers(), id).await.map_err(ssr::reply).map(drop)
 }
 
 #[server(prefix = "/api/fn", endpoint = "servers/delete", input = Json)]
@@ -213,9 +234,9 @@ pub async fn rotate_server_token(id: String) -> Result<TokenIssued, AppError> {
 
 /// Changes a server: its spec, client auth, who may connect, limits or connection.
 #[server(prefix = "/api/fn", endpoint = "servers/update", input = Json)]
-pub async fn change_server(id: String, input: UpdateServer) -> Result<ServerView, AppError> {
+pub async fn change_server(id: String, input: UpdateServer) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.update_server(&ssr::headers(), id, input).await.map_err(ssr::reply)
+    backend.update_server(&ssr::headers(), id, input).await.map_err(ssr::reply).map(drop)
 }
 
 /// The clients users connected to an `oauth` server.
@@ -241,9 +262,10 @@ pub async fn consent(query: String) -> Result<ConsentView, AppError> {
 
 /// Changes how clients connect to a server.
 #[server(prefix = "/api/fn", endpoint = "servers/connection", input = Json)]
-pub async fn update_server_connection(id: String, input: ConnectionInput) -> Result<ServerView, AppError> {
+pub async fn update_server_connection(id: String, input: ConnectionInput) -> Result<Connection, AppError> {
     let backend = ssr::backend()?;
-    backend.update_server_connection(&ssr::headers(), id, input).await.map_err(ssr::reply)
+    let server = backend.update_server_connection(&ssr::headers(), id, input).await.map_err(ssr::reply)?;
+    Ok(server.connection)
 }
 
 /// Connects to the live endpoint with a real MCP client and lists its tools.
@@ -313,9 +335,9 @@ pub async fn get_mcp(id: String) -> Result<McpView, AppError> {
 
 /// Saves an edit of a server made from an MCP server in one request.
 #[server(prefix = "/api/fn", endpoint = "mcps/update", input = Json)]
-pub async fn save_mcp(id: String, input: mcps::UpdateMcp) -> Result<McpView, AppError> {
+pub async fn save_mcp(id: String, input: mcps::UpdateMcp) -> Result<(), AppError> {
     let backend = ssr::backend()?;
-    backend.update_mcp(&ssr::headers(), id, input).await.map_err(ssr::reply)
+    backend.update_mcp(&ssr::headers(), id, input).await.map_err(ssr::reply).map(drop)
 }
 
 /// Fetches a stored server's tools again with its stored auth and compares them.

@@ -4,6 +4,9 @@ use crate::auth::Auth;
 use crate::model::AppError;
 use leptos::prelude::*;
 
+/// Where the log-out form posts (the server function's path).
+const LOG_OUT: &str = <crate::api::LogOut as leptos::server_fn::ServerFn>::PATH;
+
 /// The top bar: brand, and either the account menu or log in / sign up links.
 #[component]
 pub fn NavBar() -> impl IntoView {
@@ -27,9 +30,10 @@ pub fn NavBar() -> impl IntoView {
                                             <a href="/admin/users" class="font-medium hover:underline">"Users"</a>
                                         })}
                                         <span id="nav-email" class="hidden text-slate-500 sm:inline">{user.email}</span>
-                                        <ActionForm action=auth.log_out>
+                                        // A plain form: the server ends the session and redirects.
+                                        <form method="post" action=LOG_OUT>
                                             <button type="submit" id="logout" class=BUTTON_SECONDARY>"Log out"</button>
-                                        </ActionForm>
+                                        </form>
                                     </div>
                                 }
                                 .into_any()
@@ -52,6 +56,18 @@ pub fn NavBar() -> impl IntoView {
 pub const BUTTON_PRIMARY: &str = "inline-flex items-center justify-center rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-50";
 pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 disabled:cursor-not-allowed disabled:opacity-50";
 pub const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500";
+
+/// Wraps an island's controls in a fieldset that is disabled in the
+/// server's HTML and enabled once the island is hydrated: until the page can
+/// act on them, buttons and fields take no clicks or keystrokes that would
+/// be lost (and browser tests wait for them to be enabled).
+#[component]
+pub fn Interactive(children: Children) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| ready.set(true));
+    view! { <fieldset class="contents" disabled=move || !ready.get()>{children()}</fieldset> }
+}
 
 /// A labelled input.
 #[component]
@@ -185,8 +201,27 @@ pub fn ActionError<T: Clone + Send + Sync + 'static>(
 }
 
 /// Copies `text` to the clipboard (in the browser), and says so.
-#[component]
-pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
+#[cfg_attr(
+    any(
+        feature = "ssr",
+        feature = "bundle-account",
+        feature = "bundle-wizard",
+        feature = "bundle-server",
+        feature = "bundle-manage"
+    ),
+    island
+)]
+#[cfg_attr(
+    not(any(
+        feature = "ssr",
+        feature = "bundle-account",
+        feature = "bundle-wizard",
+        feature = "bundle-server",
+        feature = "bundle-manage"
+    )),
+    component
+)]
+pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
     let state: RwSignal<Option<bool>> = RwSignal::new(None);
     let on_click = move |_| {
         #[cfg(feature = "hydrate")]
@@ -201,13 +236,15 @@ pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
         let _ = &text;
     };
     view! {
-        <button type="button" class=BUTTON_SECONDARY on:click=on_click>
-            {move || match state.get() {
-                Some(true) => "Copied",
-                Some(false) => "Copy failed: select and copy by hand",
-                None => label,
-            }}
-        </button>
+        <Interactive>
+            <button type="button" class=BUTTON_SECONDARY on:click=on_click>
+                {move || match state.get() {
+                    Some(true) => "Copied".to_owned(),
+                    Some(false) => "Copy failed: select and copy by hand".to_owned(),
+                    None => label.clone(),
+                }}
+            </button>
+        </Interactive>
     }
 }
 
@@ -217,9 +254,9 @@ pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
 pub fn ConfirmButton(
     /// Prefix of the element ids: `{id}`, `{id}-confirm`, `{id}-cancel`.
     id: String,
-    label: &'static str,
+    #[prop(into)] label: String,
     question: String,
-    confirm_label: &'static str,
+    #[prop(into)] confirm_label: String,
     #[prop(into)] pending: Signal<bool>,
     on_confirm: Callback<()>,
 ) -> impl IntoView {
@@ -231,7 +268,7 @@ pub fn ConfirmButton(
             when=move || asking.get()
             fallback=move || view! {
                 <button type="button" id=id.clone() class=BUTTON_SECONDARY on:click=move |_| asking.set(true)>
-                    {label}
+                    {label.clone()}
                 </button>
             }
         >
@@ -244,7 +281,7 @@ pub fn ConfirmButton(
                     disabled=move || pending.get()
                     on:click=move |_| on_confirm.run(())
                 >
-                    {confirm_label}
+                    {confirm_label.clone()}
                 </button>
                 <button type="button" id=cancel_id.clone() class=BUTTON_SECONDARY on:click=move |_| asking.set(false)>
                     "Cancel"

@@ -14,14 +14,14 @@ mod tokens;
 mod wizard;
 
 pub use admin::AdminUsers;
-pub use auth_forms::{LogIn, SignUp};
-pub use client_access::ClientAccess;
+pub use auth_forms::{LogIn, LogInForm, SignUp};
+pub use client_access::ServerAccess;
 pub use connect::{ConnectPanel, ConnectTarget, ConnectionSettings};
 pub use consent::ConsentPage;
 pub use dashboard::Dashboard;
 pub use home::Home;
-pub use machines::{HostingPanel, MachinesPage};
-pub use mcps::{Created, EditMcp, JustCreated, NewMcp, SourcesPage};
+pub use machines::{HostingPage, MachinesPage};
+pub use mcps::{EditMcp, NewMcp, SourcesPage};
 pub use server::ServerPage;
 pub use tokens::TokensPage;
 pub use wizard::{NewWizard, WizardPage};

@@ -224,3 +224,9 @@ pub fn set_page_status(status: u16) {
         response.set_status(status);
     }
 }
+
+/// Answers the page with the status of the error it shows (404 for a
+/// record that does not exist or is not the caller's, and so on).
+pub fn set_error_status(error: &AppError) {
+    set_page_status(error.status());
+}

@@ -345,6 +345,47 @@ pub struct Activated {
     pub token: Option<String>,
 }
 
+/// A proposed tool as the actions step shows it: what the browser needs,
+/// nothing more (its schema and action stay on the server).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateRow {
+    /// The proposed tool name: the key a choice refers to.
+    pub key: String,
+    pub description: String,
+    pub method: HttpMethod,
+    pub url: String,
+    /// "Parameters: a, b" or "No parameters".
+    pub parameters: String,
+    /// It changes or deletes data (by method or annotation).
+    pub destructive: bool,
+    /// E.g. `operation listPets (GET /pets)`.
+    pub source: String,
+}
+
+impl From<&Candidate> for CandidateRow {
+    fn from(candidate: &Candidate) -> Self {
+        let tool = &candidate.tool;
+        CandidateRow {
+            key: tool.name.clone(),
+            description: tool.description.clone(),
+            method: tool.action.method,
+            url: tool.action.url.clone(),
+            parameters: crate::components::parameters_line(&tool.input_schema),
+            destructive: tool.effective_annotations().destructive,
+            source: candidate.source.clone(),
+        }
+    }
+}
+
+/// A wizard's server just deployed: what the connect panel needs, and its
+/// client token (shown this once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deployed {
+    pub name: String,
+    pub target: crate::pages::ConnectTarget,
+    pub token: Option<String>,
+}
+
 /// A one-line summary of a tool's action, e.g. `GET https://api.example.com/pets/{id}`.
 pub fn action_summary(tool: &ToolSpec) -> String {
     let method: HttpMethod = tool.action.method;

@@ -21,6 +21,8 @@ export function watchForErrors(page: Page): string[] {
     // A form answered 4xx (e.g. a wrong password) is logged by the browser
     // as a failed resource; that is the behaviour under test, not a fault.
     if (m.type() === "error" && !m.text().includes("status of 4")) errors.push(`console: ${m.text()}`);
+    // An island rendered on a page whose wasm bundle lacks it (app/src/bundles.rs).
+    if (m.text().includes("Could not find WASM function")) errors.push(`console: ${m.text()}`);
   });
   return errors;
 }

@@ -61,7 +61,7 @@ test("the full journey: select a source, fetch, tick, create, see it listed, cal
   await shot(page, info, "02-ticked");
 
   await page.click("#submit-mcp");
-  await expect(page).toHaveURL(/\/dashboard$/);
+  // Shown once, in place of the form: the token is stored nowhere we could show it from again.
   const created = page.locator("#just-created");
   await expect(created).toContainText("Weather picks is created.");
   const endpoint = (await created.locator("#endpoint").textContent())!.trim();
@@ -74,11 +74,14 @@ test("the full journey: select a source, fetch, tick, create, see it listed, cal
     await expect(created.locator(`#config-${id}`)).toContainText(token);
   }
   await expect(created.locator("#install-vscode")).toHaveAttribute("href", /^vscode:mcp\/install\?/);
+  await shot(page, info, "03-created");
+  await created.locator("#to-dashboard").click();
+  await expect(page).toHaveURL(/\/dashboard$/);
   const listed = page.locator('#servers li[data-slug="weather-picks"]');
   await expect(listed).toContainText("2 tool(s)");
   await expect(listed).toContainText("from an MCP server");
   await expect(listed.locator("[data-status=active]")).toBeVisible();
-  await shot(page, info, "03-listed");
+  await shot(page, info, "04-listed");
 
   const tools = await rpc(endpoint, token, "tools/list");
   expect(tools.tools.map((t: { name: string }) => t.name)).toEqual(["get_weather", "get_forecast"]);
@@ -115,7 +118,8 @@ test("edit: Refresh Tools shows what changed at the source, and Save keeps the n
   await expect(page.locator("#tools-list li")).toHaveCount(4);
   await page.locator('#tools-list li[data-tool="list_alerts"] input').check();
   await page.click("#submit-mcp");
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.locator("#just-created")).toBeVisible();
+  await open(page, "/dashboard");
 
   // The source moves to a new version with another tool set.
   const status = await page.evaluate(async (url) => {

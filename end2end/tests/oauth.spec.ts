@@ -29,7 +29,7 @@ test("an assistant connects through the real sign-in redirects, is listed, and i
   await expect(tab.locator("#consent-redirect")).toHaveText("127.0.0.1");
   await tab.fill("#email", email);
   await tab.fill("#password", PASSWORD);
-  await tab.click("#consent-login-submit");
+  await tab.click("#submit");
   await expect(tab.locator("#consent-user")).toContainText(email);
   await shot(tab, info, "consent");
   await tab.click("#consent-allow");

@@ -93,7 +93,7 @@ test("own machine: add it, confirm its host key, deploy with visible steps, keep
     await expect(card.locator('[data-trusted="true"]')).toContainText(sshd.fingerprint);
 
     // Deploy from the server page: the steps appear as they happen.
-    await open(page, `/servers/${serverId}`);
+    await open(page, `/servers/${serverId}/hosting`);
     await expect(page.locator("#hosting-where")).toHaveText("Runs here.");
     await expect(page.locator('[data-hosting-ready="true"]'), errors.join("\n")).toBeAttached();
     await page.click("#vps-deploy");

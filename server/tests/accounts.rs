@@ -28,7 +28,7 @@ async fn sign_up_creates_the_first_account_as_admin_and_signs_it_in() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Your MCP servers") && html.contains("ada@example.com"), "{html}");
-    assert!(html.contains("/pkg/automcp.js"), "hydration script missing");
+    assert!(html.contains("/pkg/automcp-account.js"), "hydration script missing");
 
     // The second account is not an admin.
     let other = TestApp::anonymous(&app);

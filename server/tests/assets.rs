@@ -10,24 +10,27 @@ use common::TestApp;
 use reqwest::StatusCode;
 use std::path::Path;
 
-const WASM: &str = "/pkg/automcp.0123456789abcdef.wasm";
+const WASM: &str = "/pkg/automcp-account.0123456789abcdef.wasm";
 
 /// A site as `.ci/build` lays it out, with recognisable bytes per copy.
 fn write_site(root: &Path) {
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
     for (name, body) in [
-        ("automcp.0123456789abcdef.wasm", "\0asm identity bytes".to_string()),
-        ("automcp.0123456789abcdef.wasm.br", "brotli bytes".into()),
-        ("automcp.0123456789abcdef.wasm.gz", "gzip bytes".into()),
-        ("automcp.fedcba9876543210.js", "export default function init() {}".into()),
+        ("automcp-account.0123456789abcdef.wasm", "\0asm identity bytes".to_string()),
+        ("automcp-account.0123456789abcdef.wasm.br", "brotli bytes".into()),
+        ("automcp-account.0123456789abcdef.wasm.gz", "gzip bytes".into()),
+        ("automcp-account.fedcba9876543210.js", "export default function init() {}".into()),
+        ("automcp-server.1111222233334444.wasm", "\0asm server bundle".into()),
+        ("automcp-server.5555666677778888.js", "export default function init() {}".into()),
         ("automcp.00112233aabbccdd.css", "body{margin:0}".into()),
     ] {
         std::fs::write(pkg.join(name), body).unwrap();
     }
     std::fs::write(root.join("favicon.svg"), "<svg/>").unwrap();
-    std::fs::write(root.join("hash.txt"), "js: fedcba9876543210\nwasm: 0123456789abcdef\ncss: 00112233aabbccdd\n")
-        .unwrap();
+    std::fs::write(root.join("hash.txt"), "css: 00112233aabbccdd\n").unwrap();
+    std::fs::write(root.join("hash-account.txt"), "js: fedcba9876543210\nwasm: 0123456789abcdef\n").unwrap();
+    std::fs::write(root.join("hash-server.txt"), "js: 5555666677778888\nwasm: 1111222233334444\n").unwrap();
 }
 
 async fn app_with_site() -> TestApp {
@@ -43,9 +46,25 @@ async fn pages_name_the_hashed_assets_and_are_not_cached() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "private, no-cache");
     let html = response.text().await.unwrap();
-    for name in ["automcp.fedcba9876543210.js", "automcp.0123456789abcdef.wasm", "automcp.00112233aabbccdd.css"] {
+    for name in
+        ["automcp-account.fedcba9876543210.js", "automcp-account.0123456789abcdef.wasm", "automcp.00112233aabbccdd.css"]
+    {
         assert!(html.contains(&format!("/pkg/{name}")), "the page names {name}");
     }
+    assert!(!html.contains("automcp-server."), "the log-in page loads no other bundle");
+}
+
+#[tokio::test]
+async fn a_server_page_names_the_server_bundle() {
+    let app = app_with_site().await;
+    assert_eq!(app.sign_up("bundles@example.com", "correct horse battery staple").await.status(), StatusCode::OK);
+    let page = app.get("/servers/no-such-server").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND, "an unknown server answers 404");
+    let html = page.text().await.unwrap();
+    for name in ["automcp-server.5555666677778888.js", "automcp-server.1111222233334444.wasm"] {
+        assert!(html.contains(&format!("/pkg/{name}")), "the page names {name}");
+    }
+    assert!(!html.contains("automcp-account."), "{html}");
 }
 
 #[tokio::test]
@@ -117,7 +136,7 @@ async fn unhashed_files_are_revalidated_and_unknown_ones_are_404_pages() {
     let again = app.anonymous().get(app.url("/favicon.svg")).header("if-none-match", etag).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
-    for path in ["/hash.txt", "/pkg/automcp.0123456789abcdef.wasm.br", "/pkg/nothing.js"] {
+    for path in ["/hash.txt", "/hash-account.txt", "/pkg/automcp-account.0123456789abcdef.wasm.br", "/pkg/nothing.js"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }

@@ -24,8 +24,11 @@ async fn pages_render_on_the_server_with_the_hydration_scripts() {
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains(needle), "{path} lacks {needle}");
-        assert!(html.contains("/pkg/automcp.js") && html.contains("/pkg/automcp.css"), "{path}");
+        // The account bundle (no build here, so unhashed names) and its islands.
+        assert!(html.contains("/pkg/automcp-account.js") && html.contains("/pkg/automcp.css"), "{path}");
     }
+    let html = app.get("/login").await.text().await.unwrap();
+    assert!(html.contains("<leptos-island") && html.contains("LogInForm"), "the form is an island: {html}");
 }
 
 #[tokio::test]
@@ -173,9 +176,12 @@ async fn wizard_and_server_pages_render_for_a_signed_in_user() {
     assert!(html.contains("describe-form") && html.contains("OpenAPI URL"), "{html}");
     let html = app.get("/dashboard").await.text().await.unwrap();
     assert!(html.contains("create-wizard") && html.contains("servers-empty"), "{html}");
+    // Unknown ids are 404 pages (rendered whole before the status is sent).
     let response = app.get("/servers/no-such-id").await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.text().await.unwrap().contains("you have no server with id"));
-    let html = app.get("/wizard/no-such-id").await.text().await.unwrap();
+    let response = app.get("/wizard/no-such-id").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let html = response.text().await.unwrap();
     assert!(html.contains("you have no wizard with id"), "{html}");
 }

@@ -1,6 +1,6 @@
 use crate::api::{SetUserTier, list_users};
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_SECONDARY, ErrorBanner};
+use crate::components::{ActionError, BUTTON_SECONDARY, ErrorBanner, Interactive};
 use crate::model::{Tier, UserView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,8 +10,7 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn AdminUsers() -> impl IntoView {
     let auth = Auth::get();
-    let set_tier = ServerAction::<SetUserTier>::new();
-    let users = Resource::new(move || set_tier.version().get(), |_| list_users());
+    let users = Resource::new(|| (), |_| list_users());
     view! {
         <Title text="Users · AutoMCP"/>
         <h1 class="mb-6 text-2xl font-bold tracking-tight">"Users"</h1>
@@ -21,7 +20,7 @@ pub fn AdminUsers() -> impl IntoView {
                     return view! { <Redirect path="/login"/> }.into_any();
                 }
                 match users.await {
-                    Ok(users) => view! { <UserTable users set_tier/> }.into_any(),
+                    Ok(users) => view! { <UserTable users/> }.into_any(),
                     Err(error) => view! { <ErrorBanner error/> }.into_any(),
                 }
             })}
@@ -30,9 +29,8 @@ pub fn AdminUsers() -> impl IntoView {
 }
 
 #[component]
-fn UserTable(users: Vec<UserView>, set_tier: ServerAction<SetUserTier>) -> impl IntoView {
+fn UserTable(users: Vec<UserView>) -> impl IntoView {
     view! {
-        <ActionError value=set_tier.value()/>
         <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
             <table class="min-w-full text-left text-sm">
                 <thead class="bg-slate-50 text-slate-600">
@@ -52,18 +50,7 @@ fn UserTable(users: Vec<UserView>, set_tier: ServerAction<SetUserTier>) -> impl 
                                     <td class="px-4 py-2">{user.email}</td>
                                     <td class="px-4 py-2">{if user.is_admin { "admin" } else { "user" }}</td>
                                     <td class="px-4 py-2">
-                                        <ActionForm action=set_tier attr:class="flex items-center gap-2">
-                                            <input type="hidden" name="user_id" value=user.id/>
-                                            <select name="tier" class="rounded-lg border border-slate-300 px-2 py-1" aria-label="Tier">
-                                                {Tier::ALL
-                                                    .into_iter()
-                                                    .map(|tier| view! {
-                                                        <option value=tier.as_str() selected=tier == current>{tier.as_str()}</option>
-                                                    })
-                                                    .collect_view()}
-                                            </select>
-                                            <button type="submit" class=BUTTON_SECONDARY>"Save"</button>
-                                        </ActionForm>
+                                        <TierForm user_id=user.id current/>
                                     </td>
                                 </tr>
                             }
@@ -72,5 +59,32 @@ fn UserTable(users: Vec<UserView>, set_tier: ServerAction<SetUserTier>) -> impl 
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// One account's tier, saved on its own; the table reloads after a change.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-account"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-account")), component)]
+fn TierForm(user_id: String, current: Tier) -> impl IntoView {
+    let set_tier = ServerAction::<SetUserTier>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = set_tier.value().get() {
+            crate::browser::reload();
+        }
+    });
+    view! {
+        <Interactive>
+            <ActionForm action=set_tier attr:class="flex flex-wrap items-center gap-2">
+                <input type="hidden" name="user_id" value=user_id/>
+                <select name="tier" class="rounded-lg border border-slate-300 px-2 py-1" aria-label="Tier">
+                    {Tier::ALL
+                        .into_iter()
+                        .map(|tier| view! { <option value=tier.as_str() selected=tier == current>{tier.as_str()}</option> })
+                        .collect_view()}
+                </select>
+                <button type="submit" class=BUTTON_SECONDARY disabled=set_tier.pending()>"Save"</button>
+                <ActionError value=set_tier.value()/>
+            </ActionForm>
+        </Interactive>
     }
 }

@@ -3,9 +3,10 @@
 //! that are connected, each with Revoke.
 
 use super::tokens::date;
-use crate::api::{ChangeServer, RevokeClient, RotateServerToken, connected_clients};
-use crate::components::{BUTTON_SECONDARY, ConfirmButton, ErrorBanner, INPUT};
-use crate::model::{ClientAuth, ConnectedClient, OAuthAccess, ServerView, UpdateServer};
+use crate::api::{ChangeServer, RotateServerToken};
+use crate::components::{BUTTON_SECONDARY, ConfirmButton, ErrorBanner, INPUT, Interactive};
+use crate::model::{ClientAuth, ConnectedClient, OAuthAccess, UpdateServer};
+use crate::pages::{ConnectPanel, ConnectTarget};
 use leptos::prelude::*;
 
 const MODES: [(ClientAuth, &str, &str); 3] = [
@@ -18,24 +19,61 @@ const MODES: [(ClientAuth, &str, &str); 3] = [
     (ClientAuth::Public, "Public", "Anyone with the URL can call the tools with your credentials."),
 ];
 
-/// `on_changed` gets the new token when the mode became `bearer`.
+/// The connect panel and client access of a server page, together: a
+/// switch to "Token" issues a token, which the panel then shows (once).
+#[cfg_attr(any(feature = "ssr", feature = "bundle-server"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-server")), component)]
+pub fn ServerAccess(target: ConnectTarget, oauth_access: OAuthAccess, clients: Vec<ConnectedClient>) -> impl IntoView {
+    let token = RwSignal::new(None::<String>);
+    let auth = RwSignal::new(target.auth);
+    let on_issued = Callback::new(move |issued: String| {
+        token.set(Some(issued));
+        auth.set(ClientAuth::Bearer);
+    });
+    let server_id = target.id.clone();
+    view! {
+        <Interactive>
+            {move || {
+                let server = ConnectTarget { auth: auth.get(), ..target.clone() };
+                view! { <ConnectPanel server token=token.get_untracked()/> }
+            }}
+            {move || view! {
+                <ClientAccess
+                server_id=server_id.clone()
+                current=auth.get()
+                oauth_access=oauth_access.clone()
+                clients=clients.clone()
+                on_issued
+            />
+            }}
+        </Interactive>
+    }
+}
+
+/// How clients authenticate. A switch to "Token" hands the new token to
+/// `on_issued`; any other switch loads the page again.
 #[component]
-pub fn ClientAccess(server: ServerView, on_changed: Callback<Option<String>>) -> impl IntoView {
-    let current = server.client_auth;
+fn ClientAccess(
+    server_id: String,
+    current: ClientAuth,
+    oauth_access: OAuthAccess,
+    clients: Vec<ConnectedClient>,
+    on_issued: Callback<String>,
+) -> impl IntoView {
     let chosen = RwSignal::new(current);
     let change = ServerAction::<ChangeServer>::new();
     let rotate = ServerAction::<RotateServerToken>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = change.value().get() {
-            on_changed.run(None);
+            crate::browser::reload();
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(issued)) = rotate.value().get() {
-            on_changed.run(Some(issued.token));
+            on_issued.run(issued.token);
         }
     });
-    let id = server.id.clone();
+    let id = server_id.clone();
     let apply = Callback::new(move |()| match chosen.get_untracked() {
         ClientAuth::Bearer => {
             rotate.dispatch(RotateServerToken { id: id.clone() });
@@ -82,8 +120,8 @@ pub fn ClientAccess(server: ServerView, on_changed: Callback<Option<String>>) ->
             {move || change.value().get().and_then(Result::err).map(|error| view! { <ErrorBanner error id="auth-error"/> })}
             {move || rotate.value().get().and_then(Result::err).map(|error| view! { <ErrorBanner error id="auth-error"/> })}
             {(current == ClientAuth::OAuth).then(|| view! {
-                <WhoMayConnect server_id=server.id.clone() access=server.oauth_access.clone()/>
-                <ConnectedClients server_id=server.id.clone()/>
+                <WhoMayConnect server_id=server_id.clone() access=oauth_access/>
+                <ConnectedClients server_id clients/>
             })}
         </section>
     }
@@ -173,42 +211,46 @@ fn WhoMayConnect(server_id: String, access: OAuthAccess) -> impl IntoView {
     }
 }
 
-/// The clients users allowed, newest first, each with Revoke.
+/// The clients users allowed, newest first, each with Revoke (the list
+/// follows revokes in place).
 #[component]
-fn ConnectedClients(server_id: String) -> impl IntoView {
-    let revoke = ServerAction::<RevokeClient>::new();
-    let id = server_id.clone();
-    let list = Resource::new(move || revoke.version().get(), move |_| connected_clients(id.clone()));
+fn ConnectedClients(server_id: String, clients: Vec<ConnectedClient>) -> impl IntoView {
+    let id = server_id;
+    // Resolves to the revoked grant's id.
+    let revoke: Revoke = Action::new_local(move |grant_id: &String| {
+        let (id, grant_id) = (id.clone(), grant_id.clone());
+        async move { crate::api::revoke_client(id, grant_id.clone()).await.map(|()| grant_id) }
+    });
+    let list = RwSignal::new(clients);
+    Effect::new(move |_| {
+        if let Some(Ok(revoked)) = revoke.value().get() {
+            list.update(|list| list.retain(|client| client.id != revoked));
+        }
+    });
     view! {
         <div class="space-y-2" id="connected-clients">
             <h3 class="text-sm font-medium">"Connected clients"</h3>
             {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBanner error id="revoke-client-error"/> })}
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || {
-                    let server_id = server_id.clone();
-                    Suspend::new(async move {
-                        match list.await {
-                            Ok(clients) if clients.is_empty() => view! {
-                                <p class="text-sm text-slate-500" id="no-connected-clients">"No client is connected yet."</p>
-                            }.into_any(),
-                            Ok(clients) => view! {
-                                <ul class="divide-y divide-slate-100">
-                                    {clients.into_iter().map(|client| view! {
-                                        <ClientRow client server_id=server_id.clone() revoke/>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any(),
-                            Err(error) => view! { <ErrorBanner error/> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            {move || {
+                if list.with(Vec::is_empty) {
+                    view! { <p class="text-sm text-slate-500" id="no-connected-clients">"No client is connected yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="divide-y divide-slate-100">
+                            {list.get().into_iter().map(|client| view! { <ClientRow client revoke/> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            }}
         </div>
     }
 }
 
+/// Revokes one connected client; resolves to its grant id.
+type Revoke = Action<String, Result<String, crate::model::AppError>>;
+
 #[component]
-fn ClientRow(client: ConnectedClient, server_id: String, revoke: ServerAction<RevokeClient>) -> impl IntoView {
+fn ClientRow(client: ConnectedClient, revoke: Revoke) -> impl IntoView {
     let used = client.last_used_at.map(|at| format!("last used {}", date(at))).unwrap_or_else(|| "not used yet".into());
     let grant_id = client.id.clone();
     view! {
@@ -226,7 +268,7 @@ fn ClientRow(client: ConnectedClient, server_id: String, revoke: ServerAction<Re
                 confirm_label="Yes, revoke"
                 pending=revoke.pending()
                 on_confirm=Callback::new(move |()| {
-                    revoke.dispatch(RevokeClient { id: server_id.clone(), grant_id: grant_id.clone() });
+                    revoke.dispatch(grant_id.clone());
                 })
             />
         </li>

@@ -5,12 +5,12 @@
 
 use crate::api::{RotateServerToken, TestConnection, UpdateServerConnection};
 use crate::clients::{HOSTED_ASSISTANTS, OAUTH_ASSISTANTS, client_configs, install_links, token_env};
-use crate::components::{BUTTON_SECONDARY, ConfirmButton, CopyButton, ErrorBanner, INPUT};
-use crate::model::{ClientAuth, ConnectionInput, ServerKind, ServerStatus, ServerView};
+use crate::components::{BUTTON_SECONDARY, ConfirmButton, CopyButton, ErrorBanner, INPUT, Interactive};
+use crate::model::{ClientAuth, Connection, ConnectionInput, ServerStatus, ServerView};
 use leptos::prelude::*;
 
 /// What the panel needs to know of a server (any kind).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectTarget {
     pub id: String,
     pub slug: String,
@@ -47,7 +47,6 @@ impl From<&crate::mcps::McpView> for ConnectTarget {
 pub fn ConnectPanel(
     server: ConnectTarget,
     /// The token, when it was just issued (create, deploy).
-    #[prop(default = None)]
     token: Option<String>,
 ) -> impl IntoView {
     let auth = server.auth;
@@ -61,54 +60,56 @@ pub fn ConnectPanel(
     };
     let links = install_links(&slug, &endpoint, needs_token);
     view! {
-        <section class="space-y-4 rounded-xl border border-slate-200 bg-white p-4" id="connect">
-            <h2 class="text-lg font-semibold">"Connect"</h2>
-            <div class="flex flex-wrap items-center gap-2">
-                <code id="endpoint" class="break-all rounded bg-slate-100 px-2 py-1 text-sm">{endpoint.clone()}</code>
-                <CopyButton text=endpoint.clone() label="Copy URL"/>
-            </div>
-            {needs_token.then(|| view! { <TokenRow server_id=server.id.clone() token/> })}
-            {(!live).then(|| view! {
-                <p class="text-sm text-amber-700" id="connect-offline">"This server is not live: clients get 404 until it is deployed."</p>
-            })}
-            {if oauth {
-                view! {
-                    <p class="text-sm text-slate-700" id="oauth-connect-note">
-                        "Clients sign in with OAuth: give them the URL alone. Each one you allow is listed under Connected clients."
-                    </p>
-                }.into_any()
-            } else {
-                view! { <TestRow server_id=server.id.clone() token needs_token/> }.into_any()
-            }}
-            <div class="space-y-2" id="install-links">
-                <p class="text-sm font-medium">"One-click install"</p>
-                <div class="flex flex-wrap gap-2">
-                    {links.into_iter().map(|link| view! {
-                        <a id=link.id href=link.href class=BUTTON_SECONDARY title=link.note>{format!("Add to {}", link.client)}</a>
+        <Interactive>
+            <section class="space-y-4 rounded-xl border border-slate-200 bg-white p-4" id="connect">
+                <h2 class="text-lg font-semibold">"Connect"</h2>
+                <div class="flex flex-wrap items-center gap-2">
+                    <code id="endpoint" class="break-all rounded bg-slate-100 px-2 py-1 text-sm">{endpoint.clone()}</code>
+                    <CopyButton text=endpoint.clone() label="Copy URL"/>
+                </div>
+                {needs_token.then(|| view! { <TokenRow server_id=server.id.clone() token/> })}
+                {(!live).then(|| view! {
+                    <p class="text-sm text-amber-700" id="connect-offline">"This server is not live: clients get 404 until it is deployed."</p>
+                })}
+                {if oauth {
+                    view! {
+                        <p class="text-sm text-slate-700" id="oauth-connect-note">
+                            "Clients sign in with OAuth: give them the URL alone. Each one you allow is listed under Connected clients."
+                        </p>
+                    }.into_any()
+                } else {
+                    view! { <TestRow server_id=server.id.clone() token needs_token/> }.into_any()
+                }}
+                <div class="space-y-2" id="install-links">
+                    <p class="text-sm font-medium">"One-click install"</p>
+                    <div class="flex flex-wrap gap-2">
+                        {links.into_iter().map(|link| view! {
+                            <a id=link.id href=link.href class=BUTTON_SECONDARY title=link.note>{format!("Add to {}", link.client)}</a>
+                        }).collect_view()}
+                    </div>
+                    {needs_token.then(|| view! {
+                        <p class="text-xs text-slate-500">
+                            "The links never contain your token. VS Code asks for it; Cursor reads it from the environment variable "
+                            <code id="token-env">{token_env(&slug)}</code>"."
+                        </p>
+                    })}
+                </div>
+                <p class="rounded-lg bg-slate-50 p-3 text-sm text-slate-700" id="hosted-assistants">
+                    {if oauth { OAUTH_ASSISTANTS } else { HOSTED_ASSISTANTS }}
+                </p>
+                <div class="space-y-3" id="client-configs">
+                    {move || configs().into_iter().map(|config| view! {
+                        <div class="rounded-lg border border-slate-200 p-3" id=format!("config-{}", config.id)>
+                            <div class="mb-2 flex items-center justify-between gap-2">
+                                <p class="font-medium">{config.client}<span class="ml-2 text-xs text-slate-500">{config.where_}</span></p>
+                                <CopyButton text=config.text.clone() label="Copy"/>
+                            </div>
+                            <pre class="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{config.text}</pre>
+                        </div>
                     }).collect_view()}
                 </div>
-                {needs_token.then(|| view! {
-                    <p class="text-xs text-slate-500">
-                        "The links never contain your token. VS Code asks for it; Cursor reads it from the environment variable "
-                        <code id="token-env">{token_env(&slug)}</code>"."
-                    </p>
-                })}
-            </div>
-            <p class="rounded-lg bg-slate-50 p-3 text-sm text-slate-700" id="hosted-assistants">
-                {if oauth { OAUTH_ASSISTANTS } else { HOSTED_ASSISTANTS }}
-            </p>
-            <div class="space-y-3" id="client-configs">
-                {move || configs().into_iter().map(|config| view! {
-                    <div class="rounded-lg border border-slate-200 p-3" id=format!("config-{}", config.id)>
-                        <div class="mb-2 flex items-center justify-between gap-2">
-                            <p class="font-medium">{config.client}<span class="ml-2 text-xs text-slate-500">{config.where_}</span></p>
-                            <CopyButton text=config.text.clone() label="Copy"/>
-                        </div>
-                        <pre class="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{config.text}</pre>
-                    </div>
-                }).collect_view()}
-            </div>
-        </section>
+            </section>
+        </Interactive>
     }
 }
 
@@ -198,19 +199,18 @@ fn TestRow(server_id: String, token: RwSignal<Option<String>>, needs_token: bool
 }
 
 /// Which web pages may call the server from a browser, and (for servers
-/// that forward to a source) how long a call may wait for the source.
-#[component]
-pub fn ConnectionSettings(server: ServerView) -> impl IntoView {
+/// that forward to a source, `forwards`) how long a call may wait for it.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-server"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-server")), component)]
+pub fn ConnectionSettings(server_id: String, connection: Connection, forwards: bool, public: bool) -> impl IntoView {
     let save = ServerAction::<UpdateServerConnection>::new();
-    let origins = RwSignal::new(server.connection.allowed_origins.join("\n"));
-    let timeout = RwSignal::new(server.connection.call_timeout_secs.to_string());
-    let forwards = server.kind == ServerKind::Mcp;
-    let public = server.client_auth == ClientAuth::Public;
-    let id = server.id.clone();
+    let origins = RwSignal::new(connection.allowed_origins.join("\n"));
+    let timeout = RwSignal::new(connection.call_timeout_secs.to_string());
+    let id = server_id;
     Effect::new(move |_| {
         if let Some(Ok(saved)) = save.value().get() {
-            origins.set(saved.connection.allowed_origins.join("\n"));
-            timeout.set(saved.connection.call_timeout_secs.to_string());
+            origins.set(saved.allowed_origins.join("\n"));
+            timeout.set(saved.call_timeout_secs.to_string());
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -224,40 +224,42 @@ pub fn ConnectionSettings(server: ServerView) -> impl IntoView {
         });
     };
     view! {
-        <form class="space-y-3 rounded-xl border border-slate-200 bg-white p-4" id="connection-settings" on:submit=submit>
-            <h2 class="text-lg font-semibold">"Connection settings"</h2>
-            <label class="block text-sm">
-                "Web pages allowed to call this server from a browser (one origin per line, or *)"
-                <textarea id="allowed-origins" class=INPUT rows="3" placeholder="https://app.example.com"
-                    prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
-                <span class="mt-1 block text-xs text-slate-500">
-                    {if public {
-                        "This server is public: browsers may call it only from the pages listed here. Desktop clients and agents are not affected."
-                    } else {
-                        "Clients need credentials (a token or a sign-in), so any page may call it; listing origins changes nothing until the server is made public."
-                    }}
-                </span>
-            </label>
-            {forwards.then(|| view! {
+        <Interactive>
+            <form class="space-y-3 rounded-xl border border-slate-200 bg-white p-4" id="connection-settings" on:submit=submit>
+                <h2 class="text-lg font-semibold">"Connection settings"</h2>
                 <label class="block text-sm">
-                    {format!(
-                        "Seconds a call may wait for the source's answer or progress ({} to {})",
-                        crate::mcps::MIN_CALL_TIMEOUT_SECS,
-                        crate::mcps::MAX_CALL_TIMEOUT_SECS
-                    )}
-                    <input id="call-timeout" type="number" class=INPUT
-                        min=crate::mcps::MIN_CALL_TIMEOUT_SECS max=crate::mcps::MAX_CALL_TIMEOUT_SECS
-                        prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev))/>
+                    "Web pages allowed to call this server from a browser (one origin per line, or *)"
+                    <textarea id="allowed-origins" class=INPUT rows="3" placeholder="https://app.example.com"
+                        prop:value=move || origins.get() on:input=move |ev| origins.set(event_target_value(&ev))></textarea>
+                    <span class="mt-1 block text-xs text-slate-500">
+                        {if public {
+                            "This server is public: browsers may call it only from the pages listed here. Desktop clients and agents are not affected."
+                        } else {
+                            "Clients need credentials (a token or a sign-in), so any page may call it; listing origins changes nothing until the server is made public."
+                        }}
+                    </span>
                 </label>
-            })}
-            <button type="submit" id="save-connection" class=BUTTON_SECONDARY disabled=move || save.pending().get()>
-                {move || if save.pending().get() { "Saving…" } else { "Save connection settings" }}
-            </button>
-            {move || match save.value().get() {
-                Some(Ok(_)) => Some(view! { <p id="connection-saved" class="text-sm text-green-800">"Saved; live at once."</p> }.into_any()),
-                Some(Err(error)) => Some(view! { <ErrorBanner error id="connection-error"/> }.into_any()),
-                None => None,
-            }}
-        </form>
+                {forwards.then(|| view! {
+                    <label class="block text-sm">
+                        {format!(
+                            "Seconds a call may wait for the source's answer or progress ({} to {})",
+                            crate::mcps::MIN_CALL_TIMEOUT_SECS,
+                            crate::mcps::MAX_CALL_TIMEOUT_SECS
+                        )}
+                        <input id="call-timeout" type="number" class=INPUT
+                            min=crate::mcps::MIN_CALL_TIMEOUT_SECS max=crate::mcps::MAX_CALL_TIMEOUT_SECS
+                            prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev))/>
+                    </label>
+                })}
+                <button type="submit" id="save-connection" class=BUTTON_SECONDARY disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save connection settings" }}
+                </button>
+                {move || match save.value().get() {
+                    Some(Ok(_)) => Some(view! { <p id="connection-saved" class="text-sm text-green-800">"Saved; live at once."</p> }.into_any()),
+                    Some(Err(error)) => Some(view! { <ErrorBanner error id="connection-error"/> }.into_any()),
+                    None => None,
+                }}
+            </form>
+        </Interactive>
     }
 }

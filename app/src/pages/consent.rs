@@ -5,8 +5,7 @@
 //! redirect back to the client, so it works before hydration too.
 
 use crate::api::consent;
-use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ErrorBanner, Field};
+use crate::components::{BUTTON_PRIMARY, BUTTON_SECONDARY, ErrorBanner};
 use crate::model::ConsentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,15 +13,13 @@ use leptos_router::hooks::use_location;
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
-    let auth = Auth::get();
     let search = use_location().search;
     let query = move || search.get().trim_start_matches('?').to_owned();
-    let view_of =
-        Resource::new(move || (query(), auth.user.get().map(|u| u.ok().flatten().map(|u| u.id))), |(q, _)| consent(q));
+    let view_of = Resource::new(query, consent);
     view! {
         <Title text="Connect a client · AutoMCP"/>
         <section class="mx-auto max-w-lg rounded-2xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8" id="consent">
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match view_of.await {
                         Ok(request) => view! { <Consent request query=query()/> }.into_any(),
@@ -33,7 +30,7 @@ pub fn ConsentPage() -> impl IntoView {
                         }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
@@ -89,18 +86,8 @@ fn Consent(request: ConsentView, query: String) -> impl IntoView {
 /// Sign in here; back on this page, it shows Allow and Deny.
 #[component]
 fn SignInFirst(query: String) -> impl IntoView {
-    let auth = Auth::get();
-    let pending = auth.log_in.pending();
     view! {
         <p class="mb-4 text-sm text-slate-700">"Log in to your AutoMCP account to decide."</p>
-        <ActionForm action=auth.log_in attr:class="space-y-4" attr:id="consent-login">
-            <Field name="email" label="Email" kind="email" autocomplete="email"/>
-            <Field name="password" label="Password" kind="password" autocomplete="current-password"/>
-            <input type="hidden" name="next" value=format!("/oauth/consent?{query}")/>
-            <ActionError value=auth.log_in.value()/>
-            <button type="submit" id="consent-login-submit" class=format!("{BUTTON_PRIMARY} w-full") disabled=pending>
-                {move || if pending.get() { "Logging in…" } else { "Log in" }}
-            </button>
-        </ActionForm>
+        <crate::pages::LogInForm next=Some(format!("/oauth/consent?{query}"))/>
     }
 }

@@ -1,8 +1,8 @@
-use crate::api::{DeleteServer, DisableServer, EnableServer, list_servers, unfinished_wizards};
+use crate::api::{list_servers, unfinished_wizards};
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner};
+use crate::commands::{Ask, Command, CommandButton, Then};
+use crate::components::{BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner};
 use crate::model::{ServerKind, ServerStatus, ServerView, Tier, UserView};
-use crate::pages::Created;
 use crate::pages::wizard::DiscardWizardButton;
 use crate::wizard::{ProcessingStatus, WizardView};
 use leptos::prelude::*;
@@ -33,10 +33,8 @@ fn DashboardFor(user: UserView) -> impl IntoView {
         Tier::Free => "Free plan: servers with up to 3 tools, up to 3 live at once, hosted here.",
         Tier::Paid => "Paid plan: no tool limit.",
     };
-    let changed = RwSignal::new(0u32);
-    let servers = Resource::new(move || changed.get(), |_| list_servers());
-    let wizards_changed = RwSignal::new(0u32);
-    let wizards = Resource::new(move || wizards_changed.get(), |_| unfinished_wizards());
+    let servers = Resource::new(|| (), |_| list_servers());
+    let wizards = Resource::new(|| (), |_| unfinished_wizards());
     view! {
         <div class="space-y-8">
             <div class="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
@@ -51,17 +49,16 @@ fn DashboardFor(user: UserView) -> impl IntoView {
                 </div>
                 <CreateServerMenu/>
             </div>
-            <JustCreatedBanner/>
-            <Transition fallback=|| ()>
+            <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match wizards.await {
                         Ok(list) if list.is_empty() => None,
-                        Ok(list) => Some(view! { <Unfinished list changed=wizards_changed/> }.into_any()),
+                        Ok(list) => Some(view! { <Unfinished list/> }.into_any()),
                         Err(error) => Some(view! { <ErrorBanner error/> }.into_any()),
                     }
                 })}
-            </Transition>
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading servers…"</p> }>
+            </Suspense>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading servers…"</p> }>
                 {move || Suspend::new(async move {
                     match servers.await {
                         Ok(list) if list.is_empty() => view! {
@@ -73,19 +70,18 @@ fn DashboardFor(user: UserView) -> impl IntoView {
                             </section>
                         }
                         .into_any(),
-                        Ok(list) => view! { <ServerList list changed tier=user.tier/> }.into_any(),
+                        Ok(list) => view! { <ServerList list tier=user.tier/> }.into_any(),
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </div>
     }
 }
 
 /// Wizards not finished yet, to pick up where they were left.
 #[component]
-fn Unfinished(list: Vec<WizardView>, changed: RwSignal<u32>) -> impl IntoView {
-    let gone = Callback::new(move |()| changed.update(|n| *n += 1));
+fn Unfinished(list: Vec<WizardView>) -> impl IntoView {
     view! {
         <section aria-labelledby="unfinished-heading" id="unfinished">
             <h2 id="unfinished-heading" class="mb-2 text-lg font-semibold">"Unfinished"</h2>
@@ -106,7 +102,7 @@ fn Unfinished(list: Vec<WizardView>, changed: RwSignal<u32>) -> impl IntoView {
                                 </div>
                                 <div class="flex items-center gap-2">
                                     <a href=format!("/wizard/{}", wizard.id) class=BUTTON_SECONDARY>"Continue"</a>
-                                    <DiscardWizardButton id=wizard.id.clone() gone/>
+                                    <DiscardWizardButton id=wizard.id.clone() then=crate::commands::Then::Reload/>
                                 </div>
                             </li>
                         }
@@ -118,97 +114,59 @@ fn Unfinished(list: Vec<WizardView>, changed: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn ServerList(list: Vec<ServerView>, changed: RwSignal<u32>, tier: Tier) -> impl IntoView {
-    let disable = ServerAction::<DisableServer>::new();
-    let enable = ServerAction::<EnableServer>::new();
-    let delete = ServerAction::<DeleteServer>::new();
-    Effect::new(move |_| {
-        let done = [disable.version().get(), enable.version().get(), delete.version().get()];
-        if done.iter().any(|v| *v > 0) {
-            changed.update(|c| *c += 1);
-        }
-    });
+fn ServerList(list: Vec<ServerView>, tier: Tier) -> impl IntoView {
     view! {
         <section aria-labelledby="servers-heading">
             <h2 id="servers-heading" class="mb-2 text-lg font-semibold">"Servers"</h2>
-            <ActionError value=disable.value()/>
-            <ActionError value=enable.value()/>
-            <ActionError value=delete.value()/>
             <ul class="space-y-3" id="servers">
-                {list
-                    .into_iter()
-                    .map(|server| {
-                        let (id1, id2) = (server.id.clone(), server.id.clone());
-                        let name = server.name.clone();
-                        let live = server.status == ServerStatus::Active;
-                        view! {
-                            <li class="rounded-xl border border-slate-200 bg-white p-4" data-slug=server.slug.clone()>
-                                <div class="flex flex-wrap items-start justify-between gap-3">
-                                    <div class="min-w-0">
-                                        <a href=format!("/servers/{}", server.id) class="font-semibold text-indigo-700 hover:underline">
-                                            {server.name.clone()}
-                                        </a>
-                                        <p class="text-xs text-slate-500">
-                                            <span class=if live { "text-green-700" } else { "text-slate-500" } data-status=server.status.as_str()>
-                                                {server.status.as_str()}
-                                            </span>
-                                            {format!(" · {tier} tier · {} tool(s) · {}", server.tool_count, server.client_auth.as_str())}
-                                            {(server.kind == ServerKind::Mcp).then_some(" · from an MCP server")}
-                                        </p>
-                                        <div class="mt-1 flex flex-wrap items-center gap-2">
-                                            <code class="break-all text-xs">{server.endpoint.clone()}</code>
-                                            <CopyButton text=server.endpoint.clone() label="Copy URL"/>
-                                        </div>
-                                    </div>
-                                    <div class="flex flex-wrap gap-2">
-                                        <a href=format!("/servers/{}", server.id) class=BUTTON_SECONDARY>"Open"</a>
-                                        {(server.kind == ServerKind::Mcp).then(|| view! {
-                                            <a href=format!("/mcps/{}/edit", server.id) class=BUTTON_SECONDARY>"Edit"</a>
-                                        })}
-                                        {if live {
-                                            view! {
-                                                <button class=BUTTON_SECONDARY on:click=move |_| { disable.dispatch(DisableServer { id: id1.clone() }); }>
-                                                    "Disable"
-                                                </button>
-                                            }.into_any()
-                                        } else {
-                                            view! {
-                                                <button class=BUTTON_SECONDARY on:click=move |_| { enable.dispatch(EnableServer { id: id1.clone() }); }>
-                                                    "Enable"
-                                                </button>
-                                            }.into_any()
-                                        }}
-                                        <button
-                                            class=BUTTON_SECONDARY
-                                            on:click=move |_| {
-                                                if confirm(&format!("Delete {name}? Its endpoint stops working and its call log is removed.")) {
-                                                    delete.dispatch(DeleteServer { id: id2.clone() });
-                                                }
-                                            }
-                                        >
-                                            "Delete"
-                                        </button>
-                                    </div>
-                                </div>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {list.into_iter().map(|server| view! { <ServerRow server tier/> }).collect_view()}
             </ul>
         </section>
     }
 }
 
-/// Asks the person to confirm (in the browser; always "no" elsewhere).
-fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        window().confirm_with_message(message).unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        false
+#[component]
+fn ServerRow(server: ServerView, tier: Tier) -> impl IntoView {
+    let live = server.status == ServerStatus::Active;
+    let id = server.id.clone();
+    let toggle = if live {
+        view! { <CommandButton command=Command::DisableServer(id.clone()) id=format!("disable-{id}") label="Disable".to_owned() ask=None then=Then::Reload primary=false/> }
+    } else {
+        view! { <CommandButton command=Command::EnableServer(id.clone()) id=format!("enable-{id}") label="Enable".to_owned() ask=None then=Then::Reload primary=false/> }
+    };
+    let ask = Ask {
+        question: format!("Delete {}? Its endpoint stops working and its call log is removed.", server.name),
+        confirm: "Yes, delete".to_owned(),
+    };
+    view! {
+        <li class="rounded-xl border border-slate-200 bg-white p-4" data-slug=server.slug.clone()>
+            <div class="flex flex-wrap items-start justify-between gap-3">
+                <div class="min-w-0">
+                    <a href=format!("/servers/{id}") class="font-semibold text-indigo-700 hover:underline">
+                        {server.name.clone()}
+                    </a>
+                    <p class="text-xs text-slate-500">
+                        <span class=if live { "text-green-700" } else { "text-slate-500" } data-status=server.status.as_str()>
+                            {server.status.as_str()}
+                        </span>
+                        {format!(" · {tier} tier · {} tool(s) · {}", server.tool_count, server.client_auth.as_str())}
+                        {(server.kind == ServerKind::Mcp).then_some(" · from an MCP server")}
+                    </p>
+                    <div class="mt-1 flex flex-wrap items-center gap-2">
+                        <code class="break-all text-xs">{server.endpoint.clone()}</code>
+                        <CopyButton text=server.endpoint.clone() label="Copy URL"/>
+                    </div>
+                </div>
+                <div class="flex flex-wrap items-start gap-2">
+                    <a href=format!("/servers/{id}") class=BUTTON_SECONDARY>"Open"</a>
+                    {(server.kind == ServerKind::Mcp).then(|| view! {
+                        <a href=format!("/mcps/{id}/edit") class=BUTTON_SECONDARY>"Edit"</a>
+                    })}
+                    {toggle}
+                    <CommandButton command=Command::DeleteServer(id.clone()) id=format!("delete-{id}") label="Delete".to_owned() ask=Some(ask) then=Then::Reload primary=false/>
+                </div>
+            </div>
+        </li>
     }
 }
 
@@ -220,27 +178,5 @@ fn CreateServerMenu() -> impl IntoView {
             <a href="/wizard/new" class=BUTTON_PRIMARY id="create-wizard">"Create server"</a>
             <a href="/mcps/new" class=BUTTON_SECONDARY id="create-from-mcp">"From an MCP server"</a>
         </div>
-    }
-}
-
-/// The server just created from an MCP server, with its client token:
-/// shown once, here, right after the create.
-#[component]
-fn JustCreatedBanner() -> impl IntoView {
-    let slot = use_context::<Created>().map(|Created(slot)| slot);
-    move || {
-        let slot = slot?;
-        let created = slot.get()?;
-        Some(view! {
-            <section id="just-created" role="status" class="rounded-2xl border border-green-200 bg-green-50 p-4 text-sm text-green-900">
-                <div class="flex items-start justify-between gap-3">
-                    <p class="font-semibold">{format!("{} is created.", created.name)}</p>
-                    <button type="button" aria-label="Dismiss" class="font-semibold" on:click=move |_| slot.set(None)>"×"</button>
-                </div>
-                <div class="mt-3 text-slate-900">
-                    <crate::pages::ConnectPanel server=created.target.clone() token=created.token.clone()/>
-                </div>
-            </section>
-        })
     }
 }

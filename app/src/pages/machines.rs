@@ -8,8 +8,8 @@ use crate::api::{
     list_targets, server_hosting,
 };
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner, INPUT};
-use crate::model::{Tier, UserView};
+use crate::components::{ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, CopyButton, ErrorBanner, INPUT, Interactive};
+use crate::model::Tier;
 use crate::vps::{
     DeployToTarget, HostingView, OperationView, PAID_ONLY, RegisterTarget, TargetCheck, TargetView, TrustHostKey,
     VpsAction,
@@ -50,7 +50,10 @@ fn PaidOnly() -> impl IntoView {
     }
 }
 
-#[component]
+/// The machine form and the machines, each with its checks: one island that
+/// fetches the list again after each change.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-manage"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-manage")), component)]
 fn Machines() -> impl IntoView {
     let changed = RwSignal::new(0u32);
     let targets = Resource::new(move || changed.get(), |_| list_targets());
@@ -100,49 +103,51 @@ fn Machines() -> impl IntoView {
         }
     };
     view! {
-        <div class="space-y-8">
-            <div>
-                <h1 class="text-2xl font-bold tracking-tight">"Your machines"</h1>
-                <p class="mt-1 text-sm text-slate-600">
-                    "Run your servers on your own Linux machine over SSH, with no tool limit. Their endpoints stay here and forward to the machine."
-                </p>
+        <Interactive>
+            <div class="space-y-8">
+                <div>
+                    <h1 class="text-2xl font-bold tracking-tight">"Your machines"</h1>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "Run your servers on your own Linux machine over SSH, with no tool limit. Their endpoints stay here and forward to the machine."
+                    </p>
+                </div>
+                <section class="rounded-2xl border border-slate-200 bg-white p-6" aria-labelledby="add-machine-heading">
+                    <h2 id="add-machine-heading" class="mb-4 text-lg font-semibold">"Add a machine"</h2>
+                    <form on:submit=submit class="grid gap-4 sm:grid-cols-2" id="machine-form">
+                        {input("machine-name", "Name", name, "my-vps")}
+                        {input("machine-host", "Host or IP address", host, "203.0.113.5")}
+                        {input("machine-port", "SSH port", port, "22")}
+                        {input("machine-user", "User", user, "deploy")}
+                        {input("machine-base-dir", "Directory for AutoMCP (optional)", base_dir, "~/.automcp")}
+                        <details class="sm:col-span-2">
+                            <summary class="cursor-pointer text-sm text-slate-700">"Use my own private key instead of a generated one"</summary>
+                            <textarea id="machine-key" rows="5" class=format!("{INPUT} font-mono text-xs")
+                                placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
+                                prop:value=key on:input=move |ev| key.set(event_target_value(&ev))></textarea>
+                            <p class="mt-1 text-xs text-slate-500">"Stored encrypted and never shown again."</p>
+                        </details>
+                        <div class="flex items-center gap-3 sm:col-span-2">
+                            <button type="submit" id="add-machine" class=BUTTON_PRIMARY disabled=move || add.pending().get()>"Add machine"</button>
+                            <ActionError value=add.value()/>
+                        </div>
+                    </form>
+                </section>
+                <ActionError value=remove.value()/>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match targets.await {
+                            Ok(list) if list.is_empty() => view! { <p id="machines-empty" class="text-sm text-slate-500">"No machines yet."</p> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="space-y-4" id="machines">
+                                    {list.into_iter().map(|target| view! { <MachineCard target changed remove/> }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBanner error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
             </div>
-            <section class="rounded-2xl border border-slate-200 bg-white p-6" aria-labelledby="add-machine-heading">
-                <h2 id="add-machine-heading" class="mb-4 text-lg font-semibold">"Add a machine"</h2>
-                <form on:submit=submit class="grid gap-4 sm:grid-cols-2" id="machine-form">
-                    {input("machine-name", "Name", name, "my-vps")}
-                    {input("machine-host", "Host or IP address", host, "203.0.113.5")}
-                    {input("machine-port", "SSH port", port, "22")}
-                    {input("machine-user", "User", user, "deploy")}
-                    {input("machine-base-dir", "Directory for AutoMCP (optional)", base_dir, "~/.automcp")}
-                    <details class="sm:col-span-2">
-                        <summary class="cursor-pointer text-sm text-slate-700">"Use my own private key instead of a generated one"</summary>
-                        <textarea id="machine-key" rows="5" class=format!("{INPUT} font-mono text-xs")
-                            placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
-                            prop:value=key on:input=move |ev| key.set(event_target_value(&ev))></textarea>
-                        <p class="mt-1 text-xs text-slate-500">"Stored encrypted and never shown again."</p>
-                    </details>
-                    <div class="flex items-center gap-3 sm:col-span-2">
-                        <button type="submit" id="add-machine" class=BUTTON_PRIMARY disabled=move || add.pending().get()>"Add machine"</button>
-                        <ActionError value=add.value()/>
-                    </div>
-                </form>
-            </section>
-            <ActionError value=remove.value()/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match targets.await {
-                        Ok(list) if list.is_empty() => view! { <p id="machines-empty" class="text-sm text-slate-500">"No machines yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="space-y-4" id="machines">
-                                {list.into_iter().map(|target| view! { <MachineCard target changed remove/> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorBanner error/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </div>
+        </Interactive>
     }
 }
 
@@ -213,13 +218,54 @@ fn MachineCard(target: TargetView, changed: RwSignal<u32>, remove: ServerAction<
     }
 }
 
-/// The hosting panel of a server's page.
+/// `/servers/{id}/hosting`: where a server runs, and moving it to (and
+/// running it on) the owner's machine.
 #[component]
-pub fn HostingPanel(server_id: String, user: UserView) -> impl IntoView {
-    if user.tier != Tier::Paid {
+pub fn HostingPage() -> impl IntoView {
+    let auth = Auth::get();
+    let params = leptos_router::hooks::use_params_map();
+    let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
+    let server = Resource::new(move || id.clone(), crate::api::get_server);
+    view! {
+        <Title text="Hosting · AutoMCP"/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let tier = match auth.user.await {
+                    Ok(Some(user)) => user.tier,
+                    Ok(None) => return view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => return view! { <ErrorBanner error/> }.into_any(),
+                };
+                match server.await {
+                    Ok(server) => view! {
+                        <div class="space-y-6">
+                            <div>
+                                <a href=format!("/servers/{}", server.id) class="text-sm text-indigo-700 underline">
+                                    {format!("← {}", server.name)}
+                                </a>
+                                <h1 class="mt-1 text-2xl font-bold tracking-tight">"Hosting"</h1>
+                            </div>
+                            <HostingPanel server_id=server.id tier/>
+                        </div>
+                    }
+                    .into_any(),
+                    Err(error) => {
+                        #[cfg(feature = "ssr")]
+                        crate::ssr::set_error_status(&error);
+                        view! { <ErrorBanner error/> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The hosting panel of the hosting page.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-manage"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-manage")), component)]
+pub fn HostingPanel(server_id: String, tier: Tier) -> impl IntoView {
+    if tier != Tier::Paid {
         return view! {
-            <section aria-labelledby="hosting-heading" id="hosting">
-                <h2 id="hosting-heading" class="mb-2 text-lg font-semibold">"Hosting"</h2>
+            <section id="hosting">
                 <p class="text-sm text-slate-600" id="hosting-paid-only">
                     "Runs here. " {PAID_ONLY.to_owned()} "."
                 </p>
@@ -232,8 +278,8 @@ pub fn HostingPanel(server_id: String, user: UserView) -> impl IntoView {
     let hosting = Resource::new(move || tick.get(), move |_| server_hosting(id.clone()));
     let targets = Resource::new(|| (), |_| list_targets());
     view! {
-        <section aria-labelledby="hosting-heading" id="hosting" class="space-y-3">
-            <h2 id="hosting-heading" class="text-lg font-semibold">"Hosting"</h2>
+        <section id="hosting" class="space-y-3">
+            <Interactive>
             <Transition fallback=|| ()>
                 {move || {
                     let server_id = server_id.clone();
@@ -245,6 +291,7 @@ pub fn HostingPanel(server_id: String, user: UserView) -> impl IntoView {
                     })
                 }}
             </Transition>
+            </Interactive>
         </section>
     }
     .into_any()

@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::auth::Auth;
 use crate::components::{
-    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ErrorBanner, INPUT, Toast, parameters_line,
+    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ErrorBanner, INPUT, Interactive, Toast, parameters_line,
 };
 use crate::mcps::{
     AuthKind, CreateMcp, FetchTools, McpView, RegisterSource, SourceView, ToolDef, ToolsDiff, UpdateMcp, UpdateSource,
@@ -21,20 +21,16 @@ use crate::spec::FREE_MAX_TOOLS;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
-/// A server just created, shown once on the dashboard: its client token is
-/// not stored anywhere we could show it from again.
+/// A server just created, shown once in place of the form: its client
+/// token is not stored anywhere we could show it from again.
 #[derive(Clone, Debug, PartialEq)]
-pub struct JustCreated {
-    pub name: String,
-    pub target: crate::pages::ConnectTarget,
-    pub token: Option<String>,
+struct JustCreated {
+    name: String,
+    target: crate::pages::ConnectTarget,
+    token: Option<String>,
 }
-
-/// The app-wide slot for [`JustCreated`] (provided by [`crate::App`]).
-#[derive(Clone, Copy)]
-pub struct Created(pub RwSignal<Option<JustCreated>>);
 
 /// `/sources`: the upstream MCP servers the user can build from.
 #[component]
@@ -54,7 +50,10 @@ pub fn SourcesPage() -> impl IntoView {
     }
 }
 
-#[component]
+/// The sources and the form to register one: one island that fetches the
+/// list again after each change.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-manage"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-manage")), component)]
 fn Sources(user: UserView) -> impl IntoView {
     let changed = RwSignal::new(0u32);
     let sources = Resource::new(move || changed.get(), |_| list_sources());
@@ -93,67 +92,69 @@ fn Sources(user: UserView) -> impl IntoView {
     };
     let is_admin = user.is_admin;
     view! {
-        <div class="space-y-8">
-            <div class="flex flex-wrap items-end justify-between gap-4">
-                <div>
-                    <h1 class="text-2xl font-bold tracking-tight">"MCP sources"</h1>
-                    <p class="mt-1 text-sm text-slate-600">
-                        "Existing MCP servers you can build from: pick the tools to expose and get an endpoint with our auth, limits and call log in front."
-                    </p>
+        <Interactive>
+            <div class="space-y-8">
+                <div class="flex flex-wrap items-end justify-between gap-4">
+                    <div>
+                        <h1 class="text-2xl font-bold tracking-tight">"MCP sources"</h1>
+                        <p class="mt-1 text-sm text-slate-600">
+                            "Existing MCP servers you can build from: pick the tools to expose and get an endpoint with our auth, limits and call log in front."
+                        </p>
+                    </div>
+                    <a href="/mcps/new" class=BUTTON_PRIMARY id="new-mcp">"Create from an MCP server"</a>
                 </div>
-                <a href="/mcps/new" class=BUTTON_PRIMARY id="new-mcp">"Create from an MCP server"</a>
-            </div>
-            <section aria-labelledby="register-heading" class="rounded-2xl border border-slate-200 bg-white p-6">
-                <h2 id="register-heading" class="mb-4 text-lg font-semibold">"Register an MCP server"</h2>
-                <form on:submit=submit class="grid gap-4 sm:grid-cols-2" id="source-form">
-                    <div>
-                        <label for="source-name" class="block text-sm font-medium text-slate-700">"Name"</label>
-                        <input id="source-name" class=INPUT required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-                    </div>
-                    <div>
-                        <label for="source-url" class="block text-sm font-medium text-slate-700">"MCP endpoint URL"</label>
-                        <input
-                            id="source-url"
-                            type="url"
-                            class=INPUT
-                            required
-                            placeholder="https://mcp.example.com/mcp"
-                            prop:value=url
-                            on:input=move |ev| url.set(event_target_value(&ev))
-                        />
-                    </div>
-                    <div class="sm:col-span-2">
-                        <label for="source-description" class="block text-sm font-medium text-slate-700">"Description (optional)"</label>
-                        <input id="source-description" class=INPUT prop:value=description on:input=move |ev| description.set(event_target_value(&ev))/>
-                    </div>
-                    {is_admin.then(|| view! {
-                        <label class="flex items-center gap-2 text-sm sm:col-span-2">
-                            <input type="checkbox" id="source-shared" prop:checked=shared on:change=move |ev| shared.set(event_target_checked(&ev))/>
-                            "Available to every account (otherwise only you see it)"
-                        </label>
+                <section aria-labelledby="register-heading" class="rounded-2xl border border-slate-200 bg-white p-6">
+                    <h2 id="register-heading" class="mb-4 text-lg font-semibold">"Register an MCP server"</h2>
+                    <form on:submit=submit class="grid gap-4 sm:grid-cols-2" id="source-form">
+                        <div>
+                            <label for="source-name" class="block text-sm font-medium text-slate-700">"Name"</label>
+                            <input id="source-name" class=INPUT required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                        </div>
+                        <div>
+                            <label for="source-url" class="block text-sm font-medium text-slate-700">"MCP endpoint URL"</label>
+                            <input
+                                id="source-url"
+                                type="url"
+                                class=INPUT
+                                required
+                                placeholder="https://mcp.example.com/mcp"
+                                prop:value=url
+                                on:input=move |ev| url.set(event_target_value(&ev))
+                            />
+                        </div>
+                        <div class="sm:col-span-2">
+                            <label for="source-description" class="block text-sm font-medium text-slate-700">"Description (optional)"</label>
+                            <input id="source-description" class=INPUT prop:value=description on:input=move |ev| description.set(event_target_value(&ev))/>
+                        </div>
+                        {is_admin.then(|| view! {
+                            <label class="flex items-center gap-2 text-sm sm:col-span-2">
+                                <input type="checkbox" id="source-shared" prop:checked=shared on:change=move |ev| shared.set(event_target_checked(&ev))/>
+                                "Available to every account (otherwise only you see it)"
+                            </label>
+                        })}
+                        <div class="flex items-center gap-3 sm:col-span-2">
+                            <button type="submit" id="add-source" class=BUTTON_PRIMARY disabled=move || add.pending().get()>
+                                "Register"
+                            </button>
+                            <ActionError value=add.value()/>
+                        </div>
+                    </form>
+                </section>
+                <ActionError value=change.value()/>
+                <ActionError value=remove.value()/>
+                <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match sources.await {
+                            Ok(list) if list.is_empty() => view! {
+                                <p id="sources-empty" class="text-sm text-slate-500">"No MCP servers are registered yet."</p>
+                            }.into_any(),
+                            Ok(list) => view! { <SourceList list change remove/> }.into_any(),
+                            Err(error) => view! { <ErrorBanner error/> }.into_any(),
+                        }
                     })}
-                    <div class="flex items-center gap-3 sm:col-span-2">
-                        <button type="submit" id="add-source" class=BUTTON_PRIMARY disabled=move || add.pending().get()>
-                            "Register"
-                        </button>
-                        <ActionError value=add.value()/>
-                    </div>
-                </form>
-            </section>
-            <ActionError value=change.value()/>
-            <ActionError value=remove.value()/>
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match sources.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <p id="sources-empty" class="text-sm text-slate-500">"No MCP servers are registered yet."</p>
-                        }.into_any(),
-                        Ok(list) => view! { <SourceList list change remove/> }.into_any(),
-                        Err(error) => view! { <ErrorBanner error/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </div>
+                </Transition>
+            </div>
+        </Interactive>
     }
 }
 
@@ -262,7 +263,8 @@ fn optional(text: String) -> Option<String> {
 }
 
 /// Create (no `existing`) or edit (`existing`) a server made from a source.
-#[component]
+#[cfg_attr(any(feature = "ssr", feature = "bundle-manage"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-manage")), component)]
 fn McpForm(existing: Option<McpView>, sources: Vec<SourceView>, tier: Tier) -> impl IntoView {
     let editing = existing.is_some();
     let edit_id = existing.as_ref().map(|v| v.id.clone()).unwrap_or_default();
@@ -319,24 +321,9 @@ fn McpForm(existing: Option<McpView>, sources: Vec<SourceView>, tier: Tier) -> i
         None => {}
     });
 
-    let navigate = use_navigate();
-    let created_slot = use_context::<Created>();
-    Effect::new(move |_| {
-        if let Some(Ok(created)) = create.value().get() {
-            if let Some(Created(slot)) = created_slot {
-                slot.set(Some(JustCreated {
-                    name: created.mcp.name.clone(),
-                    target: crate::pages::ConnectTarget::from(&created.mcp),
-                    token: created.token.clone(),
-                }));
-            }
-            navigate("/dashboard", Default::default());
-        }
-    });
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
-            navigate("/dashboard", Default::default());
+            crate::browser::go("/dashboard");
         }
     });
 
@@ -406,185 +393,214 @@ fn McpForm(existing: Option<McpView>, sources: Vec<SourceView>, tier: Tier) -> i
         _ => None,
     });
 
+    let just_created = move || {
+        create.value().get().and_then(Result::ok).map(|created| JustCreated {
+            name: created.mcp.name.clone(),
+            target: crate::pages::ConnectTarget::from(&created.mcp),
+            token: created.token,
+        })
+    };
     view! {
-        <Toast message=toast/>
-        <section class="mx-auto max-w-3xl space-y-6">
-            <div>
-                <h1 class="text-2xl font-bold tracking-tight" id="mcp-form-title">
-                    {if editing { "Edit server" } else { "New server from an MCP server" }}
-                </h1>
-                <p class="mt-1 text-sm text-slate-600">
-                    "Expose only the tools you choose from an existing MCP server, behind your own endpoint, token, limits and call log."
-                </p>
-            </div>
-            <div class="space-y-4 rounded-2xl border border-slate-200 bg-white p-6">
-                {if editing {
-                    view! {
-                        <p class="text-sm">"MCP server: " <span class="font-medium" id="source-name-readonly">{source_name.clone()}</span></p>
-                    }.into_any()
-                } else if no_sources {
-                    view! {
-                        <p id="no-sources" class="text-sm text-slate-600">
-                            "No MCP servers are registered yet. " <a href="/sources" class="text-indigo-700 hover:underline">"Register one"</a> " first."
-                        </p>
-                    }.into_any()
-                } else {
-                    view! {
-                        <div>
-                            <label for="source" class="block text-sm font-medium text-slate-700">"MCP server"</label>
-                            <select
-                                id="source"
-                                class=INPUT
-                                prop:value=source_id
-                                on:change=move |ev| {
-                                    source_id.set(event_target_value(&ev));
-                                    tools.set(None);
-                                    chosen.set(Vec::new());
-                                }
-                            >
-                                {sources.iter().map(|s| {
-                                    let label = if s.enabled { s.name.clone() } else { format!("{} (disabled)", s.name) };
-                                    view! { <option value=s.id.clone() disabled=!s.enabled>{label}</option> }
-                                }).collect_view()}
-                            </select>
-                            <p class="mt-1 text-xs text-slate-500"><a href="/sources" class="hover:underline">"Manage MCP servers"</a></p>
-                        </div>
-                    }.into_any()
-                }}
-                <fieldset class="space-y-2">
-                    <legend class="text-sm font-medium text-slate-700">"How we authenticate to it"</legend>
-                    <div class="flex gap-4 text-sm">
-                        <label class="flex items-center gap-2">
-                            <input type="radio" name="auth" id="auth-public" prop:checked=move || auth_kind.get() == AuthKind::Public
-                                on:change=move |_| auth_kind.set(AuthKind::Public)/>
-                            "No credentials"
-                        </label>
-                        <label class="flex items-center gap-2">
-                            <input type="radio" name="auth" id="auth-header" prop:checked=move || auth_kind.get() == AuthKind::Header
-                                on:change=move |_| auth_kind.set(AuthKind::Header)/>
-                            "A header"
-                        </label>
-                    </div>
-                    <Show when=move || auth_kind.get() == AuthKind::Header>
-                        <div class="grid gap-3 sm:grid-cols-2">
-                            <div>
-                                <label for="auth-header-key" class="block text-xs font-medium text-slate-600">"Header name"</label>
-                                <input id="auth-header-key" class=INPUT placeholder="Authorization"
-                                    prop:value=header_key on:input=move |ev| header_key.set(event_target_value(&ev))/>
-                            </div>
-                            <div>
-                                <label for="auth-header-value" class="block text-xs font-medium text-slate-600">"Value (stored encrypted)"</label>
-                                <input id="auth-header-value" type="password" class=INPUT autocomplete="off"
-                                    placeholder=if editing && stored_auth == AuthKind::Header { "unchanged" } else { "Bearer …" }
-                                    prop:value=header_value on:input=move |ev| header_value.set(event_target_value(&ev))/>
-                            </div>
-                        </div>
-                    </Show>
-                </fieldset>
-                <div class="grid gap-4 sm:grid-cols-2">
-                    <div>
-                        <label for="mcp-name" class="block text-sm font-medium text-slate-700">"Name"</label>
-                        <input id="mcp-name" class=INPUT prop:value=name on:input=move |ev| {
-                            let value = event_target_value(&ev);
-                            if !slug_touched.get_untracked() {
-                                slug.set(slug_from(&value));
-                            }
-                            name.set(value);
-                        }/>
-                    </div>
-                    <div>
-                        <label for="mcp-slug" class="block text-sm font-medium text-slate-700">"Endpoint slug"</label>
-                        <input id="mcp-slug" class=format!("{INPUT} font-mono") prop:value=slug on:input=move |ev| {
-                            slug_touched.set(true);
-                            slug.set(event_target_value(&ev));
-                        }/>
-                        <p class="mt-1 text-xs text-slate-500">{move || format!("/mcp/{}", slug.get())}</p>
-                    </div>
-                    <div class="sm:col-span-2">
-                        <label for="mcp-description" class="block text-sm font-medium text-slate-700">"Description (optional)"</label>
-                        <input id="mcp-description" class=INPUT prop:value=description on:input=move |ev| description.set(event_target_value(&ev))/>
-                    </div>
-                    <label class="flex items-center gap-2 text-sm">
-                        <input type="checkbox" id="mcp-enabled" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>
-                        "Live at its endpoint"
-                    </label>
-                    {(!editing).then(|| view! {
-                        <label class="block text-sm">
-                            "How clients connect"
-                            <select id="mcp-client-auth" class=INPUT on:change=move |ev| client_auth.set(match event_target_value(&ev).as_str() {
-                                "oauth" => ClientAuth::OAuth,
-                                "public" => ClientAuth::Public,
-                                _ => ClientAuth::Bearer,
-                            })>
-                                <option value="bearer" selected=move || client_auth.get() == ClientAuth::Bearer>"With a token (recommended)"</option>
-                                <option value="oauth" selected=move || client_auth.get() == ClientAuth::OAuth>"Sign in with OAuth (claude.ai, ChatGPT)"</option>
-                                <option value="public" selected=move || client_auth.get() == ClientAuth::Public>"Public: anyone with the URL"</option>
-                            </select>
-                        </label>
-                    })}
+        <Interactive>
+            {move || just_created().map(|created| view! { <JustCreatedPanel created/> })}
+            <div class:hidden=move || just_created().is_some()>
+            <Toast message=toast/>
+            <section class="mx-auto max-w-3xl space-y-6">
+                <div>
+                    <h1 class="text-2xl font-bold tracking-tight" id="mcp-form-title">
+                        {if editing { "Edit server" } else { "New server from an MCP server" }}
+                    </h1>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "Expose only the tools you choose from an existing MCP server, behind your own endpoint, token, limits and call log."
+                    </p>
                 </div>
-            </div>
+                <div class="space-y-4 rounded-2xl border border-slate-200 bg-white p-6">
+                    {if editing {
+                        view! {
+                            <p class="text-sm">"MCP server: " <span class="font-medium" id="source-name-readonly">{source_name.clone()}</span></p>
+                        }.into_any()
+                    } else if no_sources {
+                        view! {
+                            <p id="no-sources" class="text-sm text-slate-600">
+                                "No MCP servers are registered yet. " <a href="/sources" class="text-indigo-700 hover:underline">"Register one"</a> " first."
+                            </p>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <div>
+                                <label for="source" class="block text-sm font-medium text-slate-700">"MCP server"</label>
+                                <select
+                                    id="source"
+                                    class=INPUT
+                                    prop:value=source_id
+                                    on:change=move |ev| {
+                                        source_id.set(event_target_value(&ev));
+                                        tools.set(None);
+                                        chosen.set(Vec::new());
+                                    }
+                                >
+                                    {sources.iter().map(|s| {
+                                        let label = if s.enabled { s.name.clone() } else { format!("{} (disabled)", s.name) };
+                                        view! { <option value=s.id.clone() disabled=!s.enabled>{label}</option> }
+                                    }).collect_view()}
+                                </select>
+                                <p class="mt-1 text-xs text-slate-500"><a href="/sources" class="hover:underline">"Manage MCP servers"</a></p>
+                            </div>
+                        }.into_any()
+                    }}
+                    <fieldset class="space-y-2">
+                        <legend class="text-sm font-medium text-slate-700">"How we authenticate to it"</legend>
+                        <div class="flex gap-4 text-sm">
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name="auth" id="auth-public" prop:checked=move || auth_kind.get() == AuthKind::Public
+                                    on:change=move |_| auth_kind.set(AuthKind::Public)/>
+                                "No credentials"
+                            </label>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name="auth" id="auth-header" prop:checked=move || auth_kind.get() == AuthKind::Header
+                                    on:change=move |_| auth_kind.set(AuthKind::Header)/>
+                                "A header"
+                            </label>
+                        </div>
+                        <Show when=move || auth_kind.get() == AuthKind::Header>
+                            <div class="grid gap-3 sm:grid-cols-2">
+                                <div>
+                                    <label for="auth-header-key" class="block text-xs font-medium text-slate-600">"Header name"</label>
+                                    <input id="auth-header-key" class=INPUT placeholder="Authorization"
+                                        prop:value=header_key on:input=move |ev| header_key.set(event_target_value(&ev))/>
+                                </div>
+                                <div>
+                                    <label for="auth-header-value" class="block text-xs font-medium text-slate-600">"Value (stored encrypted)"</label>
+                                    <input id="auth-header-value" type="password" class=INPUT autocomplete="off"
+                                        placeholder=if editing && stored_auth == AuthKind::Header { "unchanged" } else { "Bearer …" }
+                                        prop:value=header_value on:input=move |ev| header_value.set(event_target_value(&ev))/>
+                                </div>
+                            </div>
+                        </Show>
+                    </fieldset>
+                    <div class="grid gap-4 sm:grid-cols-2">
+                        <div>
+                            <label for="mcp-name" class="block text-sm font-medium text-slate-700">"Name"</label>
+                            <input id="mcp-name" class=INPUT prop:value=name on:input=move |ev| {
+                                let value = event_target_value(&ev);
+                                if !slug_touched.get_untracked() {
+                                    slug.set(slug_from(&value));
+                                }
+                                name.set(value);
+                            }/>
+                        </div>
+                        <div>
+                            <label for="mcp-slug" class="block text-sm font-medium text-slate-700">"Endpoint slug"</label>
+                            <input id="mcp-slug" class=format!("{INPUT} font-mono") prop:value=slug on:input=move |ev| {
+                                slug_touched.set(true);
+                                slug.set(event_target_value(&ev));
+                            }/>
+                            <p class="mt-1 text-xs text-slate-500">{move || format!("/mcp/{}", slug.get())}</p>
+                        </div>
+                        <div class="sm:col-span-2">
+                            <label for="mcp-description" class="block text-sm font-medium text-slate-700">"Description (optional)"</label>
+                            <input id="mcp-description" class=INPUT prop:value=description on:input=move |ev| description.set(event_target_value(&ev))/>
+                        </div>
+                        <label class="flex items-center gap-2 text-sm">
+                            <input type="checkbox" id="mcp-enabled" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>
+                            "Live at its endpoint"
+                        </label>
+                        {(!editing).then(|| view! {
+                            <label class="block text-sm">
+                                "How clients connect"
+                                <select id="mcp-client-auth" class=INPUT on:change=move |ev| client_auth.set(match event_target_value(&ev).as_str() {
+                                    "oauth" => ClientAuth::OAuth,
+                                    "public" => ClientAuth::Public,
+                                    _ => ClientAuth::Bearer,
+                                })>
+                                    <option value="bearer" selected=move || client_auth.get() == ClientAuth::Bearer>"With a token (recommended)"</option>
+                                    <option value="oauth" selected=move || client_auth.get() == ClientAuth::OAuth>"Sign in with OAuth (claude.ai, ChatGPT)"</option>
+                                    <option value="public" selected=move || client_auth.get() == ClientAuth::Public>"Public: anyone with the URL"</option>
+                                </select>
+                            </label>
+                        })}
+                    </div>
+                </div>
 
-            <section aria-labelledby="tools-heading" class="space-y-3 rounded-2xl border border-slate-200 bg-white p-6">
-                <div class="flex flex-wrap items-center justify-between gap-3">
-                    <h2 id="tools-heading" class="text-lg font-semibold">"Tools"</h2>
-                    <div class="flex items-center gap-3">
-                        <p id="selection-count" class="text-sm font-medium text-slate-700" aria-live="polite">
-                            {move || match limit {
-                                Some(max) => format!("{} of {max}", chosen.with(Vec::len)),
-                                None => format!("{} selected", chosen.with(Vec::len)),
-                            }}
+                <section aria-labelledby="tools-heading" class="space-y-3 rounded-2xl border border-slate-200 bg-white p-6">
+                    <div class="flex flex-wrap items-center justify-between gap-3">
+                        <h2 id="tools-heading" class="text-lg font-semibold">"Tools"</h2>
+                        <div class="flex items-center gap-3">
+                            <p id="selection-count" class="text-sm font-medium text-slate-700" aria-live="polite">
+                                {move || match limit {
+                                    Some(max) => format!("{} of {max}", chosen.with(Vec::len)),
+                                    None => format!("{} selected", chosen.with(Vec::len)),
+                                }}
+                            </p>
+                            <button
+                                type="button"
+                                id="fetch-tools"
+                                class=BUTTON_SECONDARY
+                                disabled=move || fetching.get() || (!editing && no_sources)
+                                on:click=on_fetch
+                            >
+                                {move || match (fetching.get(), editing) {
+                                    (true, _) => "Fetching…",
+                                    (false, true) => "Refresh Tools",
+                                    (false, false) => "Fetch Tools",
+                                }}
+                            </button>
+                        </div>
+                    </div>
+                    {limit.map(|max| view! {
+                        <p class="text-xs text-slate-500" id="tier-hint">
+                            {format!("The free tier exposes up to {max} tools per server. The paid tier has no limit.")}
                         </p>
+                    })}
+                    {move || diff.get().map(|d| view! { <DiffPanel diff=d/> })}
+                    {move || match tools.get() {
+                        None => view! {
+                            <p id="tools-placeholder" class="rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-500">
+                                "Select a server and fetch tools to see available tools"
+                            </p>
+                        }.into_any(),
+                        Some(list) if list.is_empty() => view! {
+                            <p id="tools-none" class="text-sm text-slate-500">"This MCP server offers no tools."</p>
+                        }.into_any(),
+                        Some(list) => view! { <ToolList list chosen limit diff/> }.into_any(),
+                    }}
+                </section>
+
+                <div class="flex flex-wrap items-center gap-3">
+                    <span title=move || not_fetched().then_some("Fetch tools from server first")>
                         <button
                             type="button"
-                            id="fetch-tools"
-                            class=BUTTON_SECONDARY
-                            disabled=move || fetching.get() || (!editing && no_sources)
-                            on:click=on_fetch
+                            id="submit-mcp"
+                            class=BUTTON_PRIMARY
+                            title=move || not_fetched().then_some("Fetch tools from server first")
+                            disabled=move || not_fetched() || create.pending().get() || save.pending().get()
+                            on:click=on_submit
                         >
-                            {move || match (fetching.get(), editing) {
-                                (true, _) => "Fetching…",
-                                (false, true) => "Refresh Tools",
-                                (false, false) => "Fetch Tools",
-                            }}
+                            {if editing { "Save" } else { "Create MCP" }}
                         </button>
-                    </div>
+                    </span>
+                    <a href="/dashboard" class=BUTTON_SECONDARY>"Cancel"</a>
                 </div>
-                {limit.map(|max| view! {
-                    <p class="text-xs text-slate-500" id="tier-hint">
-                        {format!("The free tier exposes up to {max} tools per server. The paid tier has no limit.")}
-                    </p>
-                })}
-                {move || diff.get().map(|d| view! { <DiffPanel diff=d/> })}
-                {move || match tools.get() {
-                    None => view! {
-                        <p id="tools-placeholder" class="rounded-lg border border-dashed border-slate-300 p-6 text-center text-sm text-slate-500">
-                            "Select a server and fetch tools to see available tools"
-                        </p>
-                    }.into_any(),
-                    Some(list) if list.is_empty() => view! {
-                        <p id="tools-none" class="text-sm text-slate-500">"This MCP server offers no tools."</p>
-                    }.into_any(),
-                    Some(list) => view! { <ToolList list chosen limit diff/> }.into_any(),
-                }}
+                <ActionError value=submit_error/>
             </section>
-
-            <div class="flex flex-wrap items-center gap-3">
-                <span title=move || not_fetched().then_some("Fetch tools from server first")>
-                    <button
-                        type="button"
-                        id="submit-mcp"
-                        class=BUTTON_PRIMARY
-                        title=move || not_fetched().then_some("Fetch tools from server first")
-                        disabled=move || not_fetched() || create.pending().get() || save.pending().get()
-                        on:click=on_submit
-                    >
-                        {if editing { "Save" } else { "Create MCP" }}
-                    </button>
-                </span>
-                <a href="/dashboard" class=BUTTON_SECONDARY>"Cancel"</a>
             </div>
-            <ActionError value=submit_error/>
+        </Interactive>
+    }
+}
+
+/// The server just created, with its client token: shown once, here.
+#[component]
+fn JustCreatedPanel(created: JustCreated) -> impl IntoView {
+    view! {
+        <section id="just-created" role="status" class="mx-auto max-w-3xl space-y-3 rounded-2xl border border-green-200 bg-green-50 p-4 text-sm text-green-900">
+            <p class="font-semibold">{format!("{} is created.", created.name)}</p>
+            <div class="text-slate-900">
+                <crate::pages::ConnectPanel server=created.target.clone() token=created.token.clone()/>
+            </div>
+            <div class="flex flex-wrap gap-2">
+                <a href=format!("/servers/{}", created.target.id) class=BUTTON_PRIMARY id="open-created">"Open the server page"</a>
+                <a href="/dashboard" class=BUTTON_SECONDARY id="to-dashboard">"Go to your dashboard"</a>
+            </div>
         </section>
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::api::{CreateApiToken, RevokeApiToken, list_api_tokens};
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, ConfirmButton, CopyButton, ErrorBanner, INPUT};
+use crate::components::{ActionError, BUTTON_PRIMARY, ConfirmButton, CopyButton, ErrorBanner, INPUT, Interactive};
 use crate::model::{ApiTokenCreated, ApiTokenView, NewApiToken};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,15 +17,14 @@ const EXPIRIES: [(&str, Option<u32>); 4] =
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let auth = Auth::get();
-    let changed = RwSignal::new(0u32);
-    let tokens = Resource::new(move || changed.get(), |_| list_api_tokens());
+    let tokens = Resource::new(|| (), |_| list_api_tokens());
     view! {
         <Title text="API tokens · AutoMCP"/>
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 matches!(auth.user.await, Ok(None)).then(|| view! { <Redirect path="/login"/> })
             })}
-        </Transition>
+        </Suspense>
         <section class="mx-auto max-w-3xl space-y-8">
             <div>
                 <h1 class="text-2xl font-bold tracking-tight">"API tokens"</h1>
@@ -35,33 +34,54 @@ pub fn TokensPage() -> impl IntoView {
                     ". Give each program its own, so you can revoke one without the others."
                 </p>
             </div>
-            <NewToken changed/>
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading tokens…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading tokens…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <p id="tokens-empty" class="text-sm text-slate-600">"You have no API tokens."</p>
-                        }
-                        .into_any(),
-                        Ok(list) => view! { <TokenList list changed/> }.into_any(),
+                        Ok(list) => view! { <Tokens list/> }.into_any(),
                         Err(error) => view! { <ErrorBanner error/> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
 
-/// The form for a new token, and the token itself once created.
+/// The form for a new token (the token itself is shown once, after it is
+/// created) and the list, which follows creates and revokes in place.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-account"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-account")), component)]
+fn Tokens(list: Vec<ApiTokenView>) -> impl IntoView {
+    let list = RwSignal::new(list);
+    view! {
+        <Interactive>
+            <NewToken list/>
+            {move || {
+                if list.with(Vec::is_empty) {
+                    view! { <p id="tokens-empty" class="text-sm text-slate-600">"You have no API tokens."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul id="tokens" class="divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white">
+                            <For each=move || list.get() key=|token| token.id.clone() let:token>
+                                <TokenRow token list/>
+                            </For>
+                        </ul>
+                    }
+                    .into_any()
+                }
+            }}
+        </Interactive>
+    }
+}
+
 #[component]
-fn NewToken(changed: RwSignal<u32>) -> impl IntoView {
+fn NewToken(list: RwSignal<Vec<ApiTokenView>>) -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let name = RwSignal::new(String::new());
     let expiry = RwSignal::new(0usize);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
+        if let Some(Ok(created)) = create.value().get() {
             name.set(String::new());
-            changed.update(|n| *n += 1);
+            list.update(|list| list.insert(0, created.view));
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -132,20 +152,12 @@ fn ShownOnce(created: ApiTokenCreated) -> impl IntoView {
 }
 
 #[component]
-fn TokenList(list: Vec<ApiTokenView>, changed: RwSignal<u32>) -> impl IntoView {
-    view! {
-        <ul id="tokens" class="divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white">
-            {list.into_iter().map(|token| view! { <TokenRow token changed/> }).collect_view()}
-        </ul>
-    }
-}
-
-#[component]
-fn TokenRow(token: ApiTokenView, changed: RwSignal<u32>) -> impl IntoView {
+fn TokenRow(token: ApiTokenView, list: RwSignal<Vec<ApiTokenView>>) -> impl IntoView {
     let revoke = ServerAction::<RevokeApiToken>::new();
+    let id = token.id.clone();
     Effect::new(move |_| {
         if let Some(Ok(())) = revoke.value().get() {
-            changed.update(|n| *n += 1);
+            list.update(|list| list.retain(|t| t.id != id));
         }
     });
     let id = token.id.clone();

@@ -1,26 +1,32 @@
-//! The create-server wizard in the browser: describe, wait (spinner or
-//! failure with Retry), pick actions, set auth, deploy, and connect.
+//! The create-server wizard: describe, wait (spinner or failure with
+//! Retry), pick actions, set auth, deploy, and connect.
+//!
+//! The page is rendered on the server from the wizard's state; each step's
+//! form is an island that sends its step and loads the page again, so the
+//! server renders the next step.
 
 use crate::api::{
-    ActivateWizard, AddWizardOperation, BeginWizard, ConfigureWizardAuth, DiscardWizard, RetryWizard,
-    SearchWizardOperations, SelectWizardTools, get_wizard,
+    AddWizardCandidate, BeginWizard, ConfigureWizardAuth, DeployWizard, SearchWizardOperations, SelectWizardTools,
+    get_wizard, wizard_progress,
 };
 use crate::auth::Auth;
+use crate::browser;
+use crate::commands::{Ask, Command, CommandButton, Then};
 use crate::components::{
-    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, ConfirmButton, DestructiveMark, ErrorBanner, INPUT,
-    MethodBadge, parameters_line,
+    ActionError, BUTTON_PRIMARY, BUTTON_SECONDARY, ChoiceBox, DestructiveMark, ErrorBanner, INPUT, Interactive,
+    MethodBadge,
 };
 use crate::model::{ClientAuth, Tier};
-use crate::pages::{ConnectPanel, ConnectTarget};
+use crate::pages::ConnectPanel;
 use crate::spec::FREE_MAX_TOOLS;
 use crate::wizard::{
-    Activated, AddOperation, ConfigureAuth, ProcessingStatus, SelectTools, StartWizard, ToolChoice, WizardStep,
+    AddOperation, CandidateRow, ConfigureAuth, ProcessingStatus, SelectTools, StartWizard, ToolChoice, WizardStep,
     WizardView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -28,15 +34,33 @@ use std::time::Duration;
 #[component]
 pub fn NewWizard() -> impl IntoView {
     let auth = Auth::get();
+    view! {
+        <Title text="New server · AutoMCP"/>
+        <SignedIn auth/>
+        <section class="mx-auto max-w-2xl">
+            <StepBar current=WizardStep::Describe/>
+            <h1 class="mb-2 text-2xl font-bold tracking-tight">"What should your assistant be able to do?"</h1>
+            <p class="mb-6 text-sm text-slate-600">
+                "Describe it in a sentence or two. Add the API's OpenAPI document if you have one: the tools then come from its real endpoints."
+            </p>
+            <DescribeForm/>
+        </section>
+    }
+}
+
+/// The description and the optional document; starting goes to the new
+/// wizard's page.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-wizard"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-wizard")), component)]
+fn DescribeForm() -> impl IntoView {
     let begin = ServerAction::<BeginWizard>::new();
     let description = RwSignal::new(String::new());
     let openapi_url = RwSignal::new(String::new());
     let openapi_document = RwSignal::new(String::new());
     let pending = begin.pending();
-    let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(view)) = begin.value().get() {
-            navigate(&format!("/wizard/{}", view.id), Default::default());
+        if let Some(Ok(id)) = begin.value().get() {
+            browser::go(&format!("/wizard/{id}"));
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -51,14 +75,7 @@ pub fn NewWizard() -> impl IntoView {
         });
     };
     view! {
-        <Title text="New server · AutoMCP"/>
-        <SignedIn auth/>
-        <section class="mx-auto max-w-2xl">
-            <StepBar current=WizardStep::Describe/>
-            <h1 class="mb-2 text-2xl font-bold tracking-tight">"What should your assistant be able to do?"</h1>
-            <p class="mb-6 text-sm text-slate-600">
-                "Describe it in a sentence or two. Add the API's OpenAPI document if you have one: the tools then come from its real endpoints."
-            </p>
+        <Interactive>
             <form on:submit=submit class="space-y-4" id="describe-form">
                 <div>
                     <label for="description" class="block text-sm font-medium text-slate-700">"Description"</label>
@@ -88,6 +105,7 @@ pub fn NewWizard() -> impl IntoView {
                         id="openapi-document"
                         rows="8"
                         class=format!("{INPUT} font-mono text-xs")
+                        aria-label="OpenAPI document"
                         prop:value=openapi_document
                         on:input=move |ev| openapi_document.set(event_target_value(&ev))
                     ></textarea>
@@ -102,7 +120,7 @@ pub fn NewWizard() -> impl IntoView {
                     {move || if pending.get() { "Starting…" } else { "Start" }}
                 </button>
             </form>
-        </section>
+        </Interactive>
     }
 }
 
@@ -110,11 +128,11 @@ pub fn NewWizard() -> impl IntoView {
 #[component]
 fn SignedIn(auth: Auth) -> impl IntoView {
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 matches!(auth.user.await, Ok(None)).then(|| view! { <Redirect path="/login"/> })
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -151,61 +169,46 @@ fn StepBar(current: WizardStep) -> impl IntoView {
     }
 }
 
-/// A wizard in progress: shows its current step with its state, and polls
-/// about once a second while tools are being generated.
+/// A wizard in progress: its current step, rendered from its state.
 #[component]
 pub fn WizardPage() -> impl IntoView {
     let auth = Auth::get();
     let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let tick = RwSignal::new(0u32);
-    let wizard = Resource::new(move || (id(), tick.get()), |(id, _)| get_wizard(id));
-    let activated: RwSignal<Option<Activated>> = RwSignal::new(None);
-    // The ticked candidates outlive a reload of the wizard (adding an operation reloads it).
-    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
-    let refresh = Callback::new(move |()| tick.update(|t| *t += 1));
-    Effect::new(move |_| {
-        if let Some(Ok(view)) = wizard.get()
-            && view.processing_status == ProcessingStatus::Processing
-        {
-            set_timeout(move || tick.update(|t| *t += 1), Duration::from_millis(1000));
-        }
-    });
+    let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
+    let wizard = Resource::new(move || id.clone(), get_wizard);
     view! {
         <Title text="New server · AutoMCP"/>
         <SignedIn auth/>
         <section class="mx-auto max-w-3xl">
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let tier = match auth.user.await {
                         Ok(Some(user)) => user.tier,
                         _ => Tier::Free,
                     };
                     match wizard.await {
-                        Ok(view) => view! { <WizardSteps view tier refresh activated chosen/> }.into_any(),
-                        Err(error) => view! { <ErrorBanner error/> }.into_any(),
+                        Ok(view) => view! { <WizardSteps view tier/> }.into_any(),
+                        Err(error) => {
+                            #[cfg(feature = "ssr")]
+                            crate::ssr::set_error_status(&error);
+                            view! { <ErrorBanner error/> }.into_any()
+                        }
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
 
 #[component]
-fn WizardSteps(
-    view: WizardView,
-    tier: Tier,
-    refresh: Callback<()>,
-    activated: RwSignal<Option<Activated>>,
-    chosen: RwSignal<Vec<String>>,
-) -> impl IntoView {
+fn WizardSteps(view: WizardView, tier: Tier) -> impl IntoView {
     let step = view.step;
     let discard = (step != WizardStep::Complete).then(|| {
-        let id = view.id.clone();
-        let gone = Callback::new(move |()| {
-            use_navigate()("/dashboard", Default::default());
-        });
-        view! { <div class="mb-4 flex justify-end"><DiscardWizardButton id gone/></div> }
+        view! {
+            <div class="mb-4 flex justify-end">
+                <DiscardWizardButton id=view.id.clone() then=Then::Go("/dashboard".to_owned())/>
+            </div>
+        }
     });
     // Data that does not read back is named here, whatever the step.
     let problem = (view.processing_status != ProcessingStatus::Failed)
@@ -214,11 +217,11 @@ fn WizardSteps(
         .map(|message| view! { <div class="mb-4"><ErrorBanner error=crate::model::AppError::conflict("wizard", message) id="wizard-problem"/></div> });
     let body = match (view.step, view.processing_status) {
         (WizardStep::Describe, ProcessingStatus::Processing) => view! { <Processing view/> }.into_any(),
-        (WizardStep::Describe, _) => view! { <Failed view refresh/> }.into_any(),
-        (WizardStep::Actions, _) => view! { <ActionsStep view tier refresh chosen/> }.into_any(),
-        (WizardStep::Auth, _) => view! { <AuthStep view refresh/> }.into_any(),
-        (WizardStep::Deploy, _) => view! { <DeployStep view tier refresh activated/> }.into_any(),
-        (WizardStep::Complete, _) => view! { <CompleteStep activated/> }.into_any(),
+        (WizardStep::Describe, _) => view! { <Failed view/> }.into_any(),
+        (WizardStep::Actions, _) => view! { <ActionsStep view tier/> }.into_any(),
+        (WizardStep::Auth, _) => view! { <AuthStep view/> }.into_any(),
+        (WizardStep::Deploy, _) => view! { <DeployStep view tier/> }.into_any(),
+        (WizardStep::Complete, _) => view! { <CompleteStep view/> }.into_any(),
     };
     view! {
         <StepBar current=step/>
@@ -228,31 +231,15 @@ fn WizardSteps(
     }
 }
 
-/// Discards a wizard after asking; `gone` runs once it is discarded.
+/// Discards a wizard after asking, then goes on as `then` says.
 #[component]
-pub fn DiscardWizardButton(id: String, gone: Callback<()>) -> impl IntoView {
-    let discard = ServerAction::<DiscardWizard>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = discard.value().get() {
-            gone.run(());
-        }
-    });
-    let element_id = format!("discard-{id}");
-    let on_confirm = Callback::new(move |()| {
-        discard.dispatch(DiscardWizard { id: id.clone() });
-    });
+pub fn DiscardWizardButton(id: String, then: Then) -> impl IntoView {
+    let ask = Ask {
+        question: "Discard this wizard? Its proposal and any undeployed draft go with it.".to_owned(),
+        confirm: "Yes, discard".to_owned(),
+    };
     view! {
-        <div class="flex flex-col items-end gap-1">
-            <ConfirmButton
-                id=element_id
-                label="Discard"
-                question="Discard this wizard? Its proposal and any undeployed draft go with it.".to_owned()
-                confirm_label="Yes, discard"
-                pending=discard.pending()
-                on_confirm
-            />
-            <ActionError value=discard.value()/>
-        </div>
+        <CommandButton command=Command::DiscardWizard(id.clone()) id=format!("discard-{id}") label="Discard".to_owned() ask=Some(ask) then primary=false/>
     }
 }
 
@@ -272,36 +259,41 @@ fn Processing(view: WizardView) -> impl IntoView {
                 <p class="mt-1 text-xs text-indigo-700">"“" {view.description} "”"</p>
             </div>
         </div>
+        <AwaitProposal id=view.id/>
     }
 }
 
-#[component]
-fn Failed(view: WizardView, refresh: Callback<()>) -> impl IntoView {
-    let retry = ServerAction::<RetryWizard>::new();
-    let id = view.id.clone();
+/// Asks about once a second whether generation has finished, and loads the
+/// page again when it has (with the proposal or the failure).
+#[cfg_attr(any(feature = "ssr", feature = "bundle-wizard"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-wizard")), component)]
+fn AwaitProposal(id: String) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = retry.value().get() {
-            refresh.run(());
-        }
+        tick.track();
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            match wizard_progress(id).await {
+                Ok(ProcessingStatus::Processing) => {
+                    set_timeout(move || tick.update(|t| *t += 1), Duration::from_millis(1000))
+                }
+                // Done, failed, or an error worth showing: the server renders it.
+                _ => browser::reload(),
+            }
+        });
     });
+}
+
+#[component]
+fn Failed(view: WizardView) -> impl IntoView {
     view! {
         <div id="failure-banner" role="alert" class="rounded-xl border border-red-200 bg-red-50 p-4">
             <p class="font-medium text-red-900">"Generating the tools failed"</p>
             <p id="failure-message" class="mt-1 text-sm text-red-800">{view.processing_error.unwrap_or_default()}</p>
             <div class="mt-3 flex items-center gap-3">
-                <button
-                    id="retry"
-                    class=BUTTON_PRIMARY
-                    disabled=move || retry.pending().get()
-                    on:click=move |_| {
-                        retry.dispatch(RetryWizard { id: id.clone() });
-                    }
-                >
-                    "Retry"
-                </button>
+                <CommandButton command=Command::RetryWizard(view.id.clone()) id="retry".to_owned() label="Retry".to_owned() ask=None then=Then::Reload primary=true/>
                 <a href="/wizard/new" class="text-sm text-red-900 underline">"Start over"</a>
             </div>
-            <ActionError value=retry.value()/>
         </div>
     }
 }
@@ -313,22 +305,23 @@ fn OperationSearch(
     id: String,
     chosen: RwSignal<Vec<String>>,
     limit: Option<usize>,
-    refresh: Callback<()>,
+    candidates: RwSignal<Vec<Editable>>,
 ) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let search = ServerAction::<SearchWizardOperations>::new();
-    let add = ServerAction::<AddWizardOperation>::new();
+    let add = ServerAction::<AddWizardCandidate>::new();
     Effect::new(move |_| {
-        if let Some(Ok(view)) = add.value().get() {
-            let added = view.proposal.and_then(|p| p.candidates.last().map(|c| c.tool.name.clone()));
-            if let Some(name) = added {
-                chosen.update(|c| {
-                    if !c.contains(&name) && limit.is_none_or(|max| c.len() < max) {
-                        c.push(name);
-                    }
-                });
+        if let Some(Ok(row)) = add.value().get() {
+            let name = row.key.clone();
+            if candidates.with_untracked(|list| list.iter().any(|c| c.row.key == name)) {
+                return;
             }
-            refresh.run(());
+            candidates.update(|list| list.push(Editable::new(row)));
+            chosen.update(|c| {
+                if !c.contains(&name) && limit.is_none_or(|max| c.len() < max) {
+                    c.push(name);
+                }
+            });
         }
     });
     let search_id = id.clone();
@@ -371,7 +364,7 @@ fn OperationSearch(
                                             aria-label=label
                                             disabled=move || add.pending().get()
                                             on:click=move |_| {
-                                                add.dispatch(AddWizardOperation {
+                                                add.dispatch(AddWizardCandidate {
                                                     id: id.clone(),
                                                     input: AddOperation { operation: name.clone() },
                                                 });
@@ -422,146 +415,171 @@ fn OperationSearch(
     }
 }
 
+/// A proposed tool with the name and description the user is editing.
+#[derive(Clone)]
+struct Editable {
+    row: CandidateRow,
+    name: RwSignal<String>,
+    description: RwSignal<String>,
+}
+
+impl Editable {
+    fn new(row: CandidateRow) -> Self {
+        let (name, description) = (RwSignal::new(row.key.clone()), RwSignal::new(row.description.clone()));
+        Editable { row, name, description }
+    }
+}
+
 /// Step 2: tick the tools to keep, edit their names and descriptions.
 #[component]
-fn ActionsStep(view: WizardView, tier: Tier, refresh: Callback<()>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
-    let select = ServerAction::<SelectWizardTools>::new();
-    let proposal = view.proposal.clone().unwrap_or_else(|| crate::wizard::Proposal {
-        name: String::new(),
-        description: String::new(),
-        candidates: vec![],
-        notes: vec![],
-    });
-    let notes = proposal.notes.clone();
-    let searchable = view.searchable;
+fn ActionsStep(view: WizardView, tier: Tier) -> impl IntoView {
+    let proposal = view.proposal.clone();
+    let candidates: Vec<CandidateRow> =
+        proposal.iter().flat_map(|p| p.candidates.iter().map(CandidateRow::from)).collect();
+    let (name, notes) = proposal.map(|p| (p.name, p.notes)).unwrap_or_default();
     let limit = (tier == Tier::Free).then_some(FREE_MAX_TOOLS);
-    let edits: BTreeMap<String, (RwSignal<String>, RwSignal<String>)> = proposal
-        .candidates
-        .iter()
-        .map(|c| (c.tool.name.clone(), (RwSignal::new(c.tool.name.clone()), RwSignal::new(c.tool.description.clone()))))
-        .collect();
+    view! { <ActionsPicker id=view.id name notes candidates limit searchable=view.searchable/> }
+}
+
+/// The proposed tools to tick and edit, the search for more, and Continue.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-wizard"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-wizard")), component)]
+fn ActionsPicker(
+    id: String,
+    name: String,
+    notes: Vec<String>,
+    candidates: Vec<CandidateRow>,
+    limit: Option<usize>,
+    searchable: bool,
+) -> impl IntoView {
+    let select = ServerAction::<SelectWizardTools>::new();
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let candidates = RwSignal::new(candidates.into_iter().map(Editable::new).collect::<Vec<_>>());
     Effect::new(move |_| {
         if let Some(Ok(_)) = select.value().get() {
-            refresh.run(());
+            browser::reload();
         }
     });
-    let id = view.id.clone();
-    let edits_for_submit = edits.clone();
+    let select_id = id.clone();
     let submit = move |_| {
+        let edits: BTreeMap<String, Editable> =
+            candidates.get_untracked().into_iter().map(|c| (c.row.key.clone(), c)).collect();
         let tools = chosen
             .get_untracked()
             .into_iter()
-            .map(|candidate| {
-                let (name, description) = edits_for_submit[&candidate];
-                ToolChoice {
+            .filter_map(|candidate| {
+                let edit = edits.get(&candidate)?;
+                Some(ToolChoice {
+                    name: Some(edit.name.get_untracked()),
+                    description: Some(edit.description.get_untracked()),
                     candidate,
-                    name: Some(name.get_untracked()),
-                    description: Some(description.get_untracked()),
-                }
+                })
             })
             .collect();
-        select.dispatch(SelectWizardTools { id: id.clone(), input: SelectTools { tools } });
+        select.dispatch(SelectWizardTools { id: select_id.clone(), input: SelectTools { tools } });
     };
     let count = move || chosen.with(Vec::len);
     view! {
-        <div class="mb-4 flex flex-wrap items-end justify-between gap-2">
-            <div>
-                <h1 class="text-2xl font-bold tracking-tight">{proposal.name.clone()}</h1>
-                <p class="text-sm text-slate-600">"Pick the actions your assistant may take. You can rename them and sharpen their descriptions."</p>
+        <Interactive>
+            <div class="mb-4 flex flex-wrap items-end justify-between gap-2">
+                <div>
+                    <h1 class="text-2xl font-bold tracking-tight">{name}</h1>
+                    <p class="text-sm text-slate-600">"Pick the actions your assistant may take. You can rename them and sharpen their descriptions."</p>
+                </div>
+                <p id="selection-count" class="text-sm font-medium text-slate-700" aria-live="polite">
+                    {move || match limit {
+                        Some(max) => format!("{} of {max}", count()),
+                        None => format!("{} selected", count()),
+                    }}
+                </p>
             </div>
-            <p id="selection-count" class="text-sm font-medium text-slate-700" aria-live="polite">
-                {move || match limit {
-                    Some(max) => format!("{} of {max}", count()),
-                    None => format!("{} selected", count()),
-                }}
-            </p>
-        </div>
-        {limit.map(|max| view! {
-            <p class="mb-4 text-xs text-slate-500" id="tier-hint">
-                {format!("The free tier hosts servers with up to {max} tools. The paid tier has no limit.")}
-            </p>
-        })}
-        {(!notes.is_empty()).then(|| view! {
-            <div id="proposal-notes" class="mb-4 rounded-xl border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
-                <p class="font-medium">"Some operations were left out:"</p>
-                <ul class="mt-1 list-disc pl-5">
-                    {notes.into_iter().map(|note| view! { <li>{note}</li> }).collect_view()}
-                </ul>
+            {limit.map(|max| view! {
+                <p class="mb-4 text-xs text-slate-500" id="tier-hint">
+                    {format!("The free tier hosts servers with up to {max} tools. The paid tier has no limit.")}
+                </p>
+            })}
+            {(!notes.is_empty()).then(|| view! {
+                <div id="proposal-notes" class="mb-4 rounded-xl border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900">
+                    <p class="font-medium">"Some operations were left out:"</p>
+                    <ul class="mt-1 list-disc pl-5">
+                        {notes.into_iter().map(|note| view! { <li>{note}</li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <ul class="space-y-3" id="candidates">
+                <For each=move || candidates.get() key=|c| c.row.key.clone() let:candidate>
+                    <CandidateItem candidate chosen limit/>
+                </For>
+            </ul>
+            {searchable.then(|| view! { <OperationSearch id=id.clone() chosen limit candidates/> })}
+            <div class="mt-6 flex items-center gap-3">
+                <button
+                    id="continue-actions"
+                    class=BUTTON_PRIMARY
+                    disabled=move || select.pending().get() || chosen.with(Vec::is_empty)
+                    on:click=submit
+                >
+                    "Continue"
+                </button>
+                <ActionError value=select.value()/>
             </div>
-        })}
-        <ul class="space-y-3" id="candidates">
-            {proposal
-                .candidates
-                .into_iter()
-                .map(|candidate| {
-                    let key = candidate.tool.name.clone();
-                    let (name, description) = edits[&key];
-                    let parameters = parameters_line(&candidate.tool.input_schema);
-                    let url = candidate.tool.action.url.clone();
-                    let method = candidate.tool.action.method;
-                    let destructive = candidate.tool.effective_annotations().destructive;
-                    view! {
-                        <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-candidate=key.clone()>
-                            <div class="flex items-start gap-3">
-                                <ChoiceBox key=key.clone() chosen limit label=format!("Use {key}")/>
-                                <div class="min-w-0 flex-1 space-y-2">
-                                    <input
-                                        class=format!("{INPUT} font-mono")
-                                        aria-label="Tool name"
-                                        prop:value=name
-                                        on:input=move |ev| name.set(event_target_value(&ev))
-                                    />
-                                    <textarea
-                                        class=INPUT
-                                        rows="2"
-                                        aria-label="Tool description"
-                                        prop:value=description
-                                        on:input=move |ev| description.set(event_target_value(&ev))
-                                    ></textarea>
-                                    <p class="flex flex-wrap items-center gap-2">
-                                        <MethodBadge method/>
-                                        {destructive.then(|| view! { <DestructiveMark/> })}
-                                        <span class="break-all font-mono text-xs text-slate-600">{url}</span>
-                                    </p>
-                                    <p class="text-xs text-slate-500">
-                                        {parameters}
-                                    </p>
-                                    <p class="text-xs text-slate-400">{format!("From {}", candidate.source)}</p>
-                                </div>
-                            </div>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-        {searchable.then(|| view! { <OperationSearch id=view.id.clone() chosen limit refresh/> })}
-        <div class="mt-6 flex items-center gap-3">
-            <button
-                id="continue-actions"
-                class=BUTTON_PRIMARY
-                disabled=move || select.pending().get() || chosen.with(Vec::is_empty)
-                on:click=submit
-            >
-                "Continue"
-            </button>
-            <ActionError value=select.value()/>
-        </div>
+        </Interactive>
+    }
+}
+
+#[component]
+fn CandidateItem(candidate: Editable, chosen: RwSignal<Vec<String>>, limit: Option<usize>) -> impl IntoView {
+    let Editable { row, name, description } = candidate;
+    let key = row.key.clone();
+    view! {
+        <li class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-candidate=key.clone()>
+            <div class="flex items-start gap-3">
+                <ChoiceBox key=key.clone() chosen limit label=format!("Use {key}")/>
+                <div class="min-w-0 flex-1 space-y-2">
+                    <input
+                        class=format!("{INPUT} font-mono")
+                        aria-label="Tool name"
+                        prop:value=name
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                    <textarea
+                        class=INPUT
+                        rows="2"
+                        aria-label="Tool description"
+                        prop:value=description
+                        on:input=move |ev| description.set(event_target_value(&ev))
+                    ></textarea>
+                    <p class="flex flex-wrap items-center gap-2">
+                        <MethodBadge method=row.method/>
+                        {row.destructive.then(|| view! { <DestructiveMark/> })}
+                        <span class="break-all font-mono text-xs text-slate-600">{row.url}</span>
+                    </p>
+                    <p class="text-xs text-slate-500">{row.parameters}</p>
+                    <p class="text-xs text-slate-600">{format!("From {}", row.source)}</p>
+                </div>
+            </div>
+        </li>
     }
 }
 
 /// Step 3: how clients authenticate, and the upstream's credentials.
 #[component]
-fn AuthStep(view: WizardView, refresh: Callback<()>) -> impl IntoView {
+fn AuthStep(view: WizardView) -> impl IntoView {
+    view! { <AuthForm id=view.id credentials=view.credentials_needed/> }
+}
+
+#[cfg_attr(any(feature = "ssr", feature = "bundle-wizard"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-wizard")), component)]
+fn AuthForm(id: String, credentials: Vec<String>) -> impl IntoView {
     let configure = ServerAction::<ConfigureWizardAuth>::new();
     let client_auth = RwSignal::new(ClientAuth::Bearer);
     let secrets: Vec<(String, RwSignal<String>)> =
-        view.credentials_needed.iter().map(|name| (name.clone(), RwSignal::new(String::new()))).collect();
+        credentials.iter().map(|name| (name.clone(), RwSignal::new(String::new()))).collect();
     Effect::new(move |_| {
         if let Some(Ok(_)) = configure.value().get() {
-            refresh.run(());
+            browser::reload();
         }
     });
-    let id = view.id.clone();
     let secrets_for_submit = secrets.clone();
     let submit = move |_| {
         let credentials =
@@ -572,97 +590,86 @@ fn AuthStep(view: WizardView, refresh: Callback<()>) -> impl IntoView {
         });
     };
     view! {
-        <h1 class="mb-4 text-2xl font-bold tracking-tight">"Authentication"</h1>
-        <fieldset class="space-y-2 rounded-xl border border-slate-200 bg-white p-4">
-            <legend class="px-1 text-sm font-medium text-slate-700">"How MCP clients connect"</legend>
-            <label class="flex items-start gap-2">
-                <input
-                    type="radio"
-                    name="client_auth"
-                    id="auth-bearer"
-                    prop:checked=move || client_auth.get() == ClientAuth::Bearer
-                    on:change=move |_| client_auth.set(ClientAuth::Bearer)
-                />
-                <span><span class="font-medium">"With a token"</span>" (recommended): we generate one and show it once."</span>
-            </label>
-            <label class="flex items-start gap-2">
-                <input
-                    type="radio"
-                    name="client_auth"
-                    id="auth-oauth"
-                    prop:checked=move || client_auth.get() == ClientAuth::OAuth
-                    on:change=move |_| client_auth.set(ClientAuth::OAuth)
-                />
-                <span>
-                    <span class="font-medium">"Sign in with OAuth"</span>
-                    ": clients send you to AutoMCP to sign in and allow them. The way to use it in claude.ai and ChatGPT."
-                </span>
-            </label>
-            <label class="flex items-start gap-2">
-                <input
-                    type="radio"
-                    name="client_auth"
-                    id="auth-public"
-                    prop:checked=move || client_auth.get() == ClientAuth::Public
-                    on:change=move |_| client_auth.set(ClientAuth::Public)
-                />
-                <span><span class="font-medium">"Public"</span>": anyone with the URL can call the tools."</span>
-            </label>
-        </fieldset>
-        <div class="mt-4 space-y-3">
-            {if secrets.is_empty() {
-                view! { <p class="text-sm text-slate-600">"The chosen actions need no API credentials."</p> }.into_any()
-            } else {
-                secrets
-                    .into_iter()
-                    .map(|(name, value)| {
-                        let input_id = format!("credential-{name}");
-                        view! {
-                            <div>
-                                <label for=input_id.clone() class="block text-sm font-medium text-slate-700">
-                                    {format!("Credential “{name}”")}
-                                </label>
-                                <input
-                                    id=input_id
-                                    type="password"
-                                    autocomplete="off"
-                                    class=INPUT
-                                    prop:value=value
-                                    on:input=move |ev| value.set(event_target_value(&ev))
-                                />
-                                <p class="mt-1 text-xs text-slate-500">"Stored encrypted and never shown again."</p>
-                            </div>
-                        }
-                    })
-                    .collect_view()
-                    .into_any()
-            }}
-        </div>
-        <div class="mt-6 flex items-center gap-3">
-            <button id="continue-auth" class=BUTTON_PRIMARY disabled=move || configure.pending().get() on:click=submit>
-                "Continue"
-            </button>
-        </div>
-        <div class="mt-3"><ActionError value=configure.value()/></div>
+        <Interactive>
+            <h1 class="mb-4 text-2xl font-bold tracking-tight">"Authentication"</h1>
+            <fieldset class="space-y-2 rounded-xl border border-slate-200 bg-white p-4">
+                <legend class="px-1 text-sm font-medium text-slate-700">"How MCP clients connect"</legend>
+                <label class="flex items-start gap-2">
+                    <input
+                        type="radio"
+                        name="client_auth"
+                        id="auth-bearer"
+                        prop:checked=move || client_auth.get() == ClientAuth::Bearer
+                        on:change=move |_| client_auth.set(ClientAuth::Bearer)
+                    />
+                    <span><span class="font-medium">"With a token"</span>" (recommended): we generate one and show it once."</span>
+                </label>
+                <label class="flex items-start gap-2">
+                    <input
+                        type="radio"
+                        name="client_auth"
+                        id="auth-oauth"
+                        prop:checked=move || client_auth.get() == ClientAuth::OAuth
+                        on:change=move |_| client_auth.set(ClientAuth::OAuth)
+                    />
+                    <span>
+                        <span class="font-medium">"Sign in with OAuth"</span>
+                        ": clients send you to AutoMCP to sign in and allow them. The way to use it in claude.ai and ChatGPT."
+                    </span>
+                </label>
+                <label class="flex items-start gap-2">
+                    <input
+                        type="radio"
+                        name="client_auth"
+                        id="auth-public"
+                        prop:checked=move || client_auth.get() == ClientAuth::Public
+                        on:change=move |_| client_auth.set(ClientAuth::Public)
+                    />
+                    <span><span class="font-medium">"Public"</span>": anyone with the URL can call the tools."</span>
+                </label>
+            </fieldset>
+            <div class="mt-4 space-y-3">
+                {if secrets.is_empty() {
+                    view! { <p class="text-sm text-slate-600">"The chosen actions need no API credentials."</p> }.into_any()
+                } else {
+                    secrets
+                        .into_iter()
+                        .map(|(name, value)| {
+                            let input_id = format!("credential-{name}");
+                            view! {
+                                <div>
+                                    <label for=input_id.clone() class="block text-sm font-medium text-slate-700">
+                                        {format!("Credential “{name}”")}
+                                    </label>
+                                    <input
+                                        id=input_id
+                                        type="password"
+                                        autocomplete="off"
+                                        class=INPUT
+                                        prop:value=value
+                                        on:input=move |ev| value.set(event_target_value(&ev))
+                                    />
+                                    <p class="mt-1 text-xs text-slate-500">"Stored encrypted and never shown again."</p>
+                                </div>
+                            }
+                        })
+                        .collect_view()
+                        .into_any()
+                }}
+            </div>
+            <div class="mt-6 flex items-center gap-3">
+                <button id="continue-auth" class=BUTTON_PRIMARY disabled=move || configure.pending().get() on:click=submit>
+                    "Continue"
+                </button>
+            </div>
+            <div class="mt-3"><ActionError value=configure.value()/></div>
+        </Interactive>
     }
 }
 
 /// Step 4: where it runs.
 #[component]
-fn DeployStep(
-    view: WizardView,
-    tier: Tier,
-    refresh: Callback<()>,
-    activated: RwSignal<Option<Activated>>,
-) -> impl IntoView {
-    let activate = ServerAction::<ActivateWizard>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(result)) = activate.value().get() {
-            activated.set(Some(result));
-            refresh.run(());
-        }
-    });
-    let id = view.id.clone();
+fn DeployStep(view: WizardView, tier: Tier) -> impl IntoView {
     let tools = view.selected.len();
     view! {
         <h1 class="mb-4 text-2xl font-bold tracking-tight">"Deploy"</h1>
@@ -684,50 +691,65 @@ fn DeployStep(
                 </p>
             </div>
         </div>
-        <div class="mt-6 flex items-center gap-3">
-            <button
-                id="activate"
-                class=BUTTON_PRIMARY
-                disabled=move || activate.pending().get()
-                on:click=move |_| {
-                    activate.dispatch(ActivateWizard { id: id.clone() });
-                }
-            >
-                {move || if activate.pending().get() { "Deploying…" } else { "Deploy" }}
-            </button>
-        </div>
-        <div class="mt-3"><ActionError value=activate.value()/></div>
+        <DeployButton id=view.id/>
     }
 }
 
-/// Step 5: the endpoint, the token (once) and the client configurations.
-#[component]
-fn CompleteStep(activated: RwSignal<Option<Activated>>) -> impl IntoView {
-    move || match activated.get() {
-        Some(result) => view! { <Connect result/> }.into_any(),
-        None => view! {
-            <div class="rounded-xl border border-green-200 bg-green-50 p-4" id="complete">
-                <p class="font-medium text-green-900">"This server is live."</p>
-                <p class="text-sm text-green-800">
-                    "Its token was shown once, when it was deployed. Find its endpoint on "
-                    <a href="/dashboard" class="underline">"your dashboard"</a>"."
-                </p>
-            </div>
-        }
-        .into_any(),
-    }
-}
-
-#[component]
-fn Connect(result: Activated) -> impl IntoView {
-    let server = result.server.clone();
+/// Deploys, then shows the endpoint, the token (this once) and the client
+/// configurations in place.
+#[cfg_attr(any(feature = "ssr", feature = "bundle-wizard"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-wizard")), component)]
+fn DeployButton(id: String) -> impl IntoView {
+    let deploy = ServerAction::<DeployWizard>::new();
+    let pending = deploy.pending();
     view! {
-        <div class="space-y-6" id="complete">
-            <div class="rounded-xl border border-green-200 bg-green-50 p-4">
-                <p class="font-medium text-green-900">{format!("{} is live", server.name)}</p>
-            </div>
-            <ConnectPanel server=ConnectTarget::from(&server) token=result.token.clone()/>
-            <a href=format!("/servers/{}", server.id) class=BUTTON_PRIMARY>"Open the server page"</a>
+        <Interactive>
+            {move || match deploy.value().get() {
+            Some(Ok(deployed)) => view! {
+                <div class="mt-6 space-y-6" id="complete">
+                    <div class="rounded-xl border border-green-200 bg-green-50 p-4">
+                        <p class="font-medium text-green-900">{format!("{} is live", deployed.name)}</p>
+                    </div>
+                    <ConnectPanel server=deployed.target.clone() token=deployed.token.clone()/>
+                    <a href=format!("/servers/{}", deployed.target.id) class=BUTTON_PRIMARY>"Open the server page"</a>
+                </div>
+            }
+            .into_any(),
+            failed => {
+                let id = id.clone();
+                view! {
+                    <div class="mt-6 flex items-center gap-3">
+                        <button
+                            id="activate"
+                            class=BUTTON_PRIMARY
+                            disabled=move || pending.get()
+                            on:click=move |_| {
+                                deploy.dispatch(DeployWizard { id: id.clone() });
+                            }
+                        >
+                            {move || if pending.get() { "Deploying…" } else { "Deploy" }}
+                        </button>
+                    </div>
+                    {failed.and_then(Result::err).map(|error| view! { <div class="mt-3"><ErrorBanner error/></div> })}
+                }
+                .into_any()
+            }
+        }}
+        </Interactive>
+    }
+}
+
+/// Step 5, on a later visit: the server is live (its token was shown once).
+#[component]
+fn CompleteStep(view: WizardView) -> impl IntoView {
+    let server = view.server_id.map(|id| format!("/servers/{id}")).unwrap_or_else(|| "/dashboard".to_owned());
+    view! {
+        <div class="rounded-xl border border-green-200 bg-green-50 p-4" id="complete">
+            <p class="font-medium text-green-900">"This server is live."</p>
+            <p class="text-sm text-green-800">
+                "Its token was shown once, when it was deployed. Find its endpoint on "
+                <a href=server class="underline">"its page"</a>"."
+            </p>
         </div>
     }
 }

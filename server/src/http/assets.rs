@@ -91,7 +91,7 @@ impl Assets {
             let kind = entry.file_type()?;
             if kind.is_dir() && depth < MAX_DEPTH {
                 self.read_dir(&entry.path(), &format!("{prefix}/{name}"), depth + 1, budget)?;
-            } else if kind.is_file() && !name.ends_with(".br") && !name.ends_with(".gz") && name != "hash.txt" {
+            } else if kind.is_file() && !name.ends_with(".br") && !name.ends_with(".gz") && !is_hash_list(&name) {
                 let url = format!("{prefix}/{name}");
                 match read_asset(&entry.path(), &name, budget)? {
                     Some(asset) => drop(self.files.insert(url, asset)),
@@ -191,6 +191,11 @@ fn etag(body: &[u8], encoding: Encoding) -> HeaderValue {
         other => format!("\"{digest}-{}\"", other.token()),
     };
     HeaderValue::from_str(&tag).expect("hex digits are a valid header value")
+}
+
+/// `hash.txt` and `hash-<bundle>.txt`: the build's own lists, not assets.
+fn is_hash_list(name: &str) -> bool {
+    name.starts_with("hash") && name.ends_with(".txt")
 }
 
 /// `name.<16 hex digits>.ext`, as `.ci/build` names what it hashed.

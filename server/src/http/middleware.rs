@@ -163,6 +163,7 @@ const READ_ONLY_FUNCTIONS: &[&str] = &[
     "current_user",
     "list_users",
     "wizard/get",
+    "wizard/progress",
     "wizard/unfinished",
     "servers/list",
     "servers/get",
