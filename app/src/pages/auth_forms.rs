@@ -2,7 +2,7 @@
 
 use crate::api::{LogIn, SignUp, local_path};
 use crate::auth::Auth;
-use crate::components::{ActionError, BUTTON_PRIMARY, Card, Field, Interactive};
+use crate::components::{ActionError, BUTTON_PRIMARY, Card, Field};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
